@@ -1,0 +1,54 @@
+"""Time-first plumbing: [T, B, ...] <-> [T*B, ...] and the base class every spiking model shares."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .neurons import SpikingNeuron
+
+
+def repeat_time(x: torch.Tensor, time_steps: int) -> torch.Tensor:
+    """Direct encoding: a static input [B, ...] enters every timestep -> [T, B, ...]."""
+    return x.unsqueeze(0).expand(time_steps, *x.shape)
+
+
+class SpikingNet(nn.Module):
+    """A network whose stateless layers see time-folded [T*B, ...] tensors and whose neurons unfold time.
+
+    Subclasses implement `body(x) -> logits` on folded input. They get, for free:
+      forward(x_seq [T, B, ...]) -> per-timestep outputs h(x_t), [T, B, C]
+      step(x_t [B, ...]) -> h(x_t) [B, C], with state carried between calls
+      reset() and keep(mask) over every neuron's state.
+    """
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def neurons(self) -> list[SpikingNeuron]:
+        return [m for m in self.modules() if isinstance(m, SpikingNeuron)]
+
+    def _set_time(self, time_steps: int | None) -> None:
+        for n in self.neurons():
+            n.set_time(time_steps)
+
+    def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
+        if x_seq.dim() < 3:
+            raise ValueError(f"expected a time-first input [T, B, ...], got shape {tuple(x_seq.shape)}; "
+                             "use seenn_lib.layers.repeat_time(x, T) for a static image batch")
+        time_steps, batch = x_seq.shape[:2]
+        self._set_time(time_steps)
+        out = self.body(x_seq.flatten(0, 1))
+        return out.view(time_steps, batch, *out.shape[1:])
+
+    def step(self, x_t: torch.Tensor) -> torch.Tensor:
+        neurons = self.neurons()
+        if neurons and neurons[0].time_steps is not None:
+            self._set_time(None)
+        return self.body(x_t)
+
+    def reset(self) -> None:
+        self._set_time(None)
+
+    def keep(self, mask: torch.Tensor) -> None:
+        for n in self.neurons():
+            n.keep(mask)

@@ -1,0 +1,20 @@
+"""Building blocks shared by the model families."""
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable
+
+from torch import nn
+
+from ..neurons import SpikingNeuron
+
+
+def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0,
+                   width: float = 1.0) -> Callable[[], nn.Module]:
+    """What each model calls where an ANN would put its activation."""
+    return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width)
+
+
+def conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False),
+                         nn.BatchNorm2d(c_out))

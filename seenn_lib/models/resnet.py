@@ -1,0 +1,56 @@
+"""CIFAR-style spiking ResNets of SEENN Table 6 (Appendix E)."""
+from __future__ import annotations
+
+from torch import nn
+
+from ..layers import SpikingNet
+from . import register
+from .common import conv_bn, neuron_factory
+
+
+class BasicBlock(nn.Module):
+    """conv-BN-spike-conv-BN, plus the (projected) input, then spike."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, act):
+        super().__init__()
+        self.conv1, self.act1 = conv_bn(c_in, c_out, stride), act()
+        self.conv2, self.act2 = conv_bn(c_out, c_out), act()
+        self.shortcut = (conv_bn(c_in, c_out, stride, kernel=1)
+                         if stride != 1 or c_in != c_out else nn.Identity())
+
+    def forward(self, x):
+        return self.act2(self.conv2(self.act1(self.conv1(x))) + self.shortcut(x))
+
+
+class CifarResNet(SpikingNet):
+    """stem conv3x3 (stride 1) -> stages of BasicBlocks (each stage after the first halves the
+    resolution in its first block) -> global average pool -> FC. Direct encoding: the stem's
+    conv+BN+spike encodes the image at every timestep."""
+
+    def __init__(self, stages: list[tuple[int, int]], num_classes: int = 10, in_channels: int = 3,
+                 stem_width: int | None = None, act=None, **neuron_kw):
+        super().__init__()
+        act = act or neuron_factory(**neuron_kw)
+        c = stem_width or stages[0][0]
+        self.stem = nn.Sequential(conv_bn(in_channels, c), act())
+        blocks = []
+        for i, (width, n_blocks) in enumerate(stages):
+            for j in range(n_blocks):
+                blocks.append(BasicBlock(c, width, 2 if (i > 0 and j == 0) else 1, act))
+                c = width
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+
+    def body(self, x):
+        return self.fc(self.pool(self.blocks(self.stem(x))).flatten(1))
+
+
+def _scaled(stages, width_mult: float):
+    return [(max(1, round(w * width_mult)), n) for w, n in stages]
+
+
+@register("resnet19")
+def resnet19(width_mult: float = 1.0, **kw):
+    """Table 6: conv1 3x3 128; stages 128x3, 256x3*, 512x2*; GAP; FC (512, O)."""
+    return CifarResNet(_scaled([(128, 3), (256, 3), (512, 2)], width_mult), **kw)

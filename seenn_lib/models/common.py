@@ -8,11 +8,18 @@ from torch import nn
 
 from ..neurons import SpikingNeuron
 
+ANN_ACTIVATIONS = ("relu",)
+
 
 def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0,
                    width: float = 1.0) -> Callable[[], nn.Module]:
-    """What each model calls where an ANN would put its activation."""
-    return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width)
+    """What each model calls where an ANN would put its activation: a spiking neuron ('lif', 'if'),
+    or, for the ANN twin of the same topology, 'relu'."""
+    if neuron == "relu":
+        return nn.ReLU
+    if neuron in ("lif", "if"):
+        return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width)
+    raise ValueError(f"unknown neuron {neuron!r}; use one of 'lif', 'if', {', '.join(map(repr, ANN_ACTIVATIONS))}")
 
 
 def conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:

@@ -1,0 +1,79 @@
+"""`python -m seenn_lib ...`: data, train, evaluate, reproduce."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _data(args):
+    from .data import DEFAULT_ROOT, dataset_spec
+    spec = dataset_spec(args.name)
+    if spec.prepare is None:
+        raise SystemExit(f"dataset {args.name!r} cannot be fetched automatically; see its loader's error "
+                         "message for the expected layout under the data root")
+    print(spec.prepare(args.root or DEFAULT_ROOT))
+
+
+def _train(args):
+    from .config import get_config
+    from .train import model_dir, train
+    cfg = get_config(args.profile, args.experiment)
+    train(cfg, device=args.device)
+    print(model_dir(cfg) / "model.pt")
+
+
+def _evaluate(args):
+    from .config import get_config
+    from .evaluate import cached_logits
+    from .exits import alpha_sweep, fixed_sweep
+    cfg = get_config(args.profile, args.experiment)
+    mean_logits, targets = cached_logits(cfg, device=args.device)
+    print(fixed_sweep(mean_logits, targets).to_string(index=False))
+    print(alpha_sweep(mean_logits, targets, args.alphas).to_string(index=False))
+
+
+def _reproduce(args):
+    from .notebooks import reproduce
+    log = reproduce(args.profile, args.only, args.device)
+    print(log.to_string(index=False))
+    if (log["status"] != "ok").any():
+        sys.exit(1)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m seenn_lib", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("data", help="make a dataset available under data/")
+    d.add_argument("name")
+    d.add_argument("--root", default=None)
+    d.set_defaults(func=_data)
+
+    for name, func, helptext in [("train", _train, "train one experiment of a profile"),
+                                 ("evaluate", _evaluate, "per-t accuracy and a SEENN-I alpha sweep")]:
+        c = sub.add_parser(name, help=helptext)
+        c.add_argument("--profile", default="smoke")
+        c.add_argument("--experiment", default="direct")
+        c.add_argument("--device", default="cpu")
+        c.set_defaults(func=func)
+    sub.choices["evaluate"].add_argument("--alphas", type=float, nargs="+",
+                                         default=[0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
+
+    r = sub.add_parser("reproduce", help="run the notebooks with papermill and write figures/REPORT.md")
+    r.add_argument("--profile", default="smoke")
+    r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
+    r.add_argument("--device", default="cpu")
+    r.set_defaults(func=_reproduce)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as err:
+        raise SystemExit(f"error: {err}") from err
+
+
+if __name__ == "__main__":
+    main()

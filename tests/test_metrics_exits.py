@@ -1,0 +1,66 @@
+import pytest
+import torch
+
+from seenn_lib.exits import alpha_sweep, confidence_exit, fixed_exit
+from seenn_lib.metrics import aet, empirical_aet, exit_distribution, policy_summary
+
+
+def test_paper_example_aet_vs_empirical():
+    correct = torch.tensor([[False], [True], [False], [True]])
+    assert aet(correct) == pytest.approx(3.0)
+    assert empirical_aet(correct) == pytest.approx(2.0)
+
+
+def test_aet_by_hand_under_assumption():
+    # 4 samples, T = 3: correct from t=1, from t=2, from t=3, never.
+    correct = torch.tensor([[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]], dtype=torch.bool)
+    # (|C1| + T|W| + 2(|C2|-|C1|) + 3(|C3|-|C2|)) / N = (1 + 3 + 2 + 3) / 4
+    assert aet(correct) == pytest.approx(9 / 4)
+    assert empirical_aet(correct) == pytest.approx((1 + 2 + 3 + 3) / 4)
+
+
+def test_confidence_exit_by_hand():
+    # T=3, N=3, C=2. confidences: sample0 high at t=1, sample1 at t=2, sample2 never.
+    logits = torch.tensor([
+        [[3.0, 0.0], [0.0, 0.5], [0.1, 0.0]],
+        [[3.0, 0.0], [0.0, 3.0], [0.0, 0.1]],
+        [[3.0, 0.0], [0.0, 3.0], [0.2, 0.0]],
+    ])
+    exit_t, pred = confidence_exit(logits, alpha=0.9)
+    assert exit_t.tolist() == [1, 2, 3]
+    assert pred.tolist() == [0, 1, 0]
+    # alpha = 1 is reachable only by numerical saturation: everything runs to T_max except sample 0? no,
+    # softmax([3,0]) = 0.9526 < 1, so all exit at T_max.
+    exit_t, pred = confidence_exit(logits, alpha=1.0)
+    assert exit_t.tolist() == [3, 3, 3]
+    target = torch.tensor([0, 1, 1])
+    s = policy_summary(*confidence_exit(logits, 0.9), target)
+    assert s["accuracy"] == pytest.approx(200 / 3) and s["avg_timesteps"] == pytest.approx(2.0)
+
+
+def test_fixed_exit_and_sweep_monotone_in_alpha():
+    torch.manual_seed(0)
+    logits = torch.randn(4, 200, 5).cumsum(0)
+    target = torch.randint(0, 5, (200,))
+    sweep = alpha_sweep(logits, target, [0.3, 0.5, 0.7, 0.9, 0.99])
+    assert sweep.avg_timesteps.is_monotonic_increasing
+    exit_t, pred = fixed_exit(logits, 2)
+    assert (exit_t == 2).all() and torch.equal(pred, logits[1].argmax(-1))
+
+
+def test_exit_distribution_sums_to_one():
+    dist = exit_distribution(torch.tensor([1, 1, 2, 4]), 4)
+    assert dist.fraction.tolist() == [0.5, 0.25, 0.0, 0.25]
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.1, 1.01])
+def test_bad_alpha_is_rejected(alpha):
+    with pytest.raises(ValueError, match="alpha must lie in"):
+        confidence_exit(torch.zeros(2, 3, 4), alpha)
+
+
+def test_bad_shapes_are_rejected():
+    with pytest.raises(ValueError, match=r"\[T, N, C\]"):
+        confidence_exit(torch.zeros(3, 4), 0.9)
+    with pytest.raises(ValueError, match=r"\[T, N\]"):
+        aet(torch.zeros(5, dtype=torch.bool))

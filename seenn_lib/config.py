@@ -60,10 +60,14 @@ def list_profiles() -> list[str]:
     return sorted(PROFILES)
 
 
-def get_config(profile: str, experiment: str) -> TrainConfig:
+def profile_configs(profile: str) -> dict[str, TrainConfig]:
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {list_profiles()}")
-    table = PROFILES[profile]
+    return PROFILES[profile]
+
+
+def get_config(profile: str, experiment: str) -> TrainConfig:
+    table = profile_configs(profile)
     if experiment not in table:
         raise ValueError(f"profile {profile!r} has no experiment {experiment!r}; it has {sorted(table)}")
     return table[experiment]
@@ -71,5 +75,10 @@ def get_config(profile: str, experiment: str) -> TrainConfig:
 
 def profile_table(profile: str) -> pd.DataFrame:
     """The profile as a tidy table, one row per experiment."""
-    get_config(profile, next(iter(PROFILES.get(profile, {"": None}))))
-    return pd.DataFrame([{"experiment": k, **v.to_dict()} for k, v in PROFILES[profile].items()])
+    return pd.DataFrame([{"experiment": k, **v.to_dict()} for k, v in profile_configs(profile).items()])
+
+
+def experiments(profile: str, **match) -> list[str]:
+    """Names of a profile's experiments whose config fields equal `match` (e.g. loss="tet")."""
+    return [name for name, cfg in profile_configs(profile).items()
+            if all(getattr(cfg, key) == value for key, value in match.items())]

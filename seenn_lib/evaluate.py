@@ -5,11 +5,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .artifacts import artifact_dir, load_torch, save_torch
+from .artifacts import artifact_dir, load_cached, lock, save_torch
 from .config import TrainConfig
-from .data import load_datasets, make_loader
+from .data import load_datasets, make_loader, to_time_first
 from .devices import resolve_device
-from .layers import repeat_time
 from .train import subset, train
 
 
@@ -30,7 +29,7 @@ def collect_logits(model: nn.Module, dataset, time_steps: int, device="cpu", bat
     chunks, targets = [], []
     for x, y in tqdm(make_loader(dataset, batch_size, shuffle=False), desc="logits", disable=not progress,
                      leave=False):
-        chunks.append(running_mean(model(repeat_time(x.to(device), time_steps))).float().cpu())
+        chunks.append(running_mean(model(to_time_first(x.to(device), time_steps))).float().cpu())
         targets.append(y)
     return torch.cat(chunks, 1), torch.cat(targets)
 
@@ -39,13 +38,15 @@ def cached_logits(cfg: TrainConfig, time_steps: int | None = None, device="cpu",
                   progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Test-set per-t logits of the model trained by `cfg` (trained first if needed), from the cache."""
     time_steps = time_steps or cfg.time_steps
-    path = artifact_dir("logits", {**cfg.to_dict(), "eval_T": time_steps}) / "logits.pt"
-    if path.exists():
-        blob = load_torch(path)
-        return blob["mean_logits"], blob["targets"]
-    model = train(cfg, device=device, progress=progress)
-    _, test_ds = load_datasets(cfg.dataset)
-    mean_logits, targets = collect_logits(model, subset(test_ds, cfg.test_subset), time_steps, device,
-                                          progress=progress)
-    save_torch({"mean_logits": mean_logits, "targets": targets}, path)
-    return mean_logits, targets
+    key = {**cfg.to_dict(), "eval_T": time_steps}
+    path = artifact_dir("logits", key) / "logits.pt"
+    with lock(path.parent):
+        blob = load_cached(path, key)
+        if blob is None:
+            model = train(cfg, device=device, progress=progress)
+            _, test_ds = load_datasets(cfg.dataset)
+            mean_logits, targets = collect_logits(model, subset(test_ds, cfg.test_subset), time_steps, device,
+                                                  progress=progress)
+            blob = {"mean_logits": mean_logits, "targets": targets}
+            save_torch(blob, path, key)
+    return blob["mean_logits"], blob["targets"]

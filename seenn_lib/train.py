@@ -10,11 +10,10 @@ from torch import nn
 from torch.utils.data import Subset
 from tqdm.auto import tqdm
 
-from .artifacts import artifact_dir, load_torch, save_torch
+from .artifacts import artifact_dir, load_cached, load_torch, lock, save_torch
 from .config import TrainConfig
-from .data import dataset_spec, load_datasets, make_loader
+from .data import dataset_spec, load_datasets, make_loader, to_time_first
 from .devices import resolve_device
-from .layers import repeat_time
 from .models import create_model
 
 
@@ -61,53 +60,89 @@ def model_dir(cfg: TrainConfig):
     return artifact_dir("models", cfg.to_dict())
 
 
-def _train_epoch(model, loader, opt, sched, loss_fn, time_steps, device, desc):
+def _train_epoch(model, loader, opt, sched, loss_fn, time_steps, device, desc, skip=0, on_step=None):
+    """One epoch; `skip` batches already done (resume mid-epoch); on_step(i) after each optimiser step."""
     model.train()
     total, n = 0.0, 0
-    for x, y in tqdm(loader, desc=desc, leave=False, mininterval=2.0):
+    for i, (x, y) in enumerate(tqdm(loader, desc=desc, leave=False, mininterval=2.0)):
+        if i < skip:
+            continue
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        loss = loss_fn(model(repeat_time(x, time_steps)), y)
+        loss = loss_fn(model(to_time_first(x, time_steps)), y)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"{desc}: loss became {loss.item()}; lower the learning rate "
-                                     "(the last good checkpoint is kept)")
+            raise FloatingPointError(f"{desc}, step {i + 1}: loss became {loss.item()}; lower the learning "
+                                     "rate (the last good checkpoint is kept)")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
         total, n = total + loss.item() * len(y), n + len(y)
+        if on_step is not None:
+            on_step(i + 1)
     return total / max(n, 1)
 
 
-def train(cfg: TrainConfig, device: str = "cpu", progress: bool = True) -> nn.Module:
-    """Train (or resume, or load the finished) model of `cfg`; checkpoints live in the artifact cache."""
+def _resume(ckpt_path, cfg, model, opt, sched) -> tuple[int, int]:
+    """Restore a checkpoint into model/optimiser/scheduler/RNG; returns (epoch, step within epoch)."""
+    ckpt = load_cached(ckpt_path, cfg.to_dict())
+    if ckpt is None:
+        return 0, 0
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    torch.set_rng_state(ckpt["rng"])
+    return ckpt["epoch"], ckpt["step"]
+
+
+def train(cfg: TrainConfig, device: str = "cpu", progress: bool = True, checkpoint_every: int = 0) -> nn.Module:
+    """Train (or resume, or load the finished) model of `cfg`; checkpoints live in the artifact cache.
+
+    A checkpoint (model, optimiser, scheduler, RNG, epoch, step) is written atomically after every epoch
+    and, with `checkpoint_every=k`, every k steps; a killed run resumes from the last one. The data order
+    of epoch e depends only on (seed, e), so a resumed run replays exactly what the killed one would have.
+    """
     device = resolve_device(device)
     out = model_dir(cfg)
     final, ckpt_path = out / "model.pt", out / "checkpoint.pt"
-    model = build_model(cfg)
-    if final.exists():
-        model.load_state_dict(load_torch(final)["model"])
-        return model.to(device).eval()
     seed_everything(cfg.seed)
-    train_ds, _ = load_datasets(cfg.dataset)
-    train_ds = subset(train_ds, cfg.train_subset)
-    model.to(device)
-    opt, sched = make_optimizer(cfg, model, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
-    start = 0
-    if ckpt_path.exists():
-        ckpt = load_torch(ckpt_path)
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        torch.set_rng_state(ckpt["rng"])
-        start = ckpt["epoch"]
-    epochs = tqdm(range(start, cfg.epochs), desc=f"train {cfg.model}", disable=not progress)
-    for epoch in epochs:
-        loader = make_loader(train_ds, cfg.batch_size, shuffle=True, seed=cfg.seed + epoch)
-        loss = _train_epoch(model, loader, opt, sched, LOSSES[cfg.loss], cfg.time_steps, device,
-                            f"epoch {epoch + 1}/{cfg.epochs}")
-        epochs.set_postfix(loss=f"{loss:.3f}")
-        save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict(), "rng": torch.get_rng_state(), "epoch": epoch + 1},
-                   ckpt_path)
-    save_torch({"model": model.state_dict(), "config": cfg.to_dict()}, final)
+    model = build_model(cfg)
+    with lock(out):
+        done = load_cached(final, cfg.to_dict())
+        if done is not None:
+            model.load_state_dict(done["model"])
+            return model.to(device).eval()
+        train_ds, _ = load_datasets(cfg.dataset)
+        train_ds = subset(train_ds, cfg.train_subset)
+        model.to(device)
+        opt, sched = make_optimizer(cfg, model, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
+        start, skip = _resume(ckpt_path, cfg, model, opt, sched)
+
+        def checkpoint(epoch, step):
+            save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(), "rng": torch.get_rng_state(), "epoch": epoch,
+                        "step": step}, ckpt_path, cfg.to_dict())
+
+        epochs = tqdm(range(start, cfg.epochs), desc=f"train {cfg.model}", disable=not progress)
+        for epoch in epochs:
+            loader = make_loader(train_ds, cfg.batch_size, shuffle=True, seed=cfg.seed + epoch)
+            every = (lambda i, e=epoch: checkpoint(e, i) if i % checkpoint_every == 0 else None
+                     ) if checkpoint_every else None
+            loss = _train_epoch(model, loader, opt, sched, LOSSES[cfg.loss], cfg.time_steps, device,
+                                f"epoch {epoch + 1}/{cfg.epochs}", skip if epoch == start else 0, every)
+            epochs.set_postfix(loss=f"{loss:.3f}")
+            checkpoint(epoch + 1, 0)
+        save_torch({"model": model.state_dict(), "config": cfg.to_dict()}, final, cfg.to_dict())
     return model.eval()
+
+
+def load_weights(model: nn.Module, path) -> nn.Module:
+    """Load a checkpoint's weights into `model`, with one clear error if it was made for another model."""
+    state = load_torch(path)
+    state = state.get("model", state) if isinstance(state, dict) else state
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ValueError(f"checkpoint {path} does not fit {type(model).__name__} ({first}); build the model "
+                         "with the architecture and options the checkpoint was trained with") from err
+    return model

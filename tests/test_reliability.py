@@ -1,0 +1,125 @@
+"""Faults: SIGKILL mid-epoch, corrupted / truncated / foreign artifacts, bad input."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from seenn_lib.artifacts import ArtifactError, load_cached, load_torch, save_torch
+from seenn_lib.config import TrainConfig, get_config
+from seenn_lib.devices import resolve_device
+
+TRAIN_SNIPPET = """
+import torch
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+from seenn_lib.config import TrainConfig
+from seenn_lib.train import train
+cfg = TrainConfig(epochs=2, train_subset=4096, batch_size=64, model_kw={"width": 4})
+train(cfg, progress=False, checkpoint_every=5)
+"""
+
+
+def _run_training(cache, kill_after_checkpoint=False):
+    env = {**os.environ, "SEENN_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", TRAIN_SNIPPET], env=env)
+    if kill_after_checkpoint:
+        ckpt = next_ckpt = None
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            found = list(cache.glob("models/*/checkpoint.pt"))
+            if found:
+                ckpt = found[0]
+                step = load_torch(ckpt)["step"]
+                if step >= 10:  # mid-epoch 1, after at least two step checkpoints
+                    proc.send_signal(signal.SIGKILL)
+                    next_ckpt = step
+                    break
+            time.sleep(0.02)
+        proc.wait()
+        return ckpt, next_ckpt
+    assert proc.wait(timeout=300) == 0
+    return None, None
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    _run_training(straight)
+    ckpt, step = _run_training(killed, kill_after_checkpoint=True)
+    assert step is not None, "the training finished before it could be killed"
+    assert not list(killed.glob("models/*/model.pt")), "killed run must not have a final model"
+    _run_training(killed)  # resumes from the step checkpoint
+    a = load_torch(next(straight.glob("models/*/model.pt")))["model"]
+    b = load_torch(next(killed.glob("models/*/model.pt")))["model"]
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_corrupted_truncated_and_foreign_artifacts_are_detected(tmp_path):
+    path = tmp_path / "x.pt"
+    save_torch({"w": torch.arange(1000.0)}, path, {"a": 1})
+    assert torch.equal(load_torch(path, {"a": 1})["w"], torch.arange(1000.0))
+    with pytest.raises(ArtifactError, match="another config"):
+        load_torch(path, {"a": 2})
+    raw = bytearray(path.read_bytes())
+    raw[-100] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ArtifactError, match="corrupted"):
+        load_torch(path)
+    save_torch({"w": torch.arange(1000.0)}, path)
+    path.write_bytes(path.read_bytes()[:-50])
+    with pytest.raises(ArtifactError, match="truncated"):
+        load_torch(path)
+    with pytest.warns(UserWarning, match="recomputing"):
+        assert load_cached(path) is None
+    assert not path.exists()
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
+    class Boom:
+        def __reduce__(self):
+            raise RuntimeError("cannot pickle")
+    with pytest.raises(RuntimeError):
+        save_torch({"x": Boom()}, tmp_path / "y.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"time_steps": 0}, "time_steps must be >= 1"),
+    ({"loss": "mse"}, "loss must be"),
+    ({"epochs": 0}, "epochs and batch_size"),
+])
+def test_bad_config_values(kw, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kw)
+
+
+def test_unknown_names():
+    with pytest.raises(ValueError, match="unknown profile"):
+        get_config("huge", "direct")
+    with pytest.raises(ValueError, match="has no experiment"):
+        get_config("smoke", "nope")
+    from seenn_lib.data import dataset_spec
+    with pytest.raises(ValueError, match="unknown dataset"):
+        dataset_spec("mnist-2")
+
+
+def test_cuda_without_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        resolve_device("cuda")
+
+
+def test_checkpoint_of_another_model_is_rejected(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEENN_CACHE", str(tmp_path))
+    from seenn_lib.train import load_weights
+    from seenn_lib.models import create_model
+    path = tmp_path / "resnet.pt"
+    save_torch({"model": create_model("resnet19", width_mult=0.125).state_dict()}, path)
+    with pytest.raises(ValueError, match="does not fit"):
+        load_weights(create_model("smoke_cnn", in_channels=1, width=4), path)

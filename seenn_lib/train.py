@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -10,6 +11,7 @@ from torch import nn
 from torch.utils.data import Subset
 from tqdm.auto import tqdm
 
+from . import distributed
 from .artifacts import artifact_dir, load_cached, load_torch, lock, save_torch
 from .config import TrainConfig
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
@@ -100,39 +102,49 @@ def train(cfg: TrainConfig, device: str = "cpu", progress: bool = True, checkpoi
     A checkpoint (model, optimiser, scheduler, RNG, epoch, step) is written atomically after every epoch
     and, with `checkpoint_every=k`, every k steps; a killed run resumes from the last one. The data order
     of epoch e depends only on (seed, e), so a resumed run replays exactly what the killed one would have.
+    Under torchrun the same call trains data-parallel: `cfg.batch_size` is the global batch, rank 0 writes.
     """
-    device = resolve_device(device)
+    ctx = distributed.setup(resolve_device(device))
     out = model_dir(cfg)
     final, ckpt_path = out / "model.pt", out / "checkpoint.pt"
     seed_everything(cfg.seed)
     model = build_model(cfg)
-    with lock(out):
+    with lock(out) if ctx.main else nullcontext():
         done = load_cached(final, cfg.to_dict())
-        if done is not None:
+        if done is None:
+            _fit(cfg, model, ctx, ckpt_path, progress, checkpoint_every)
+            if ctx.main:
+                save_torch({"model": model.state_dict(), "config": cfg.to_dict()}, final, cfg.to_dict())
+            distributed.barrier(ctx)
+        else:
             model.load_state_dict(done["model"])
-            return model.to(device).eval()
-        train_ds, _ = load_datasets(cfg.dataset)
-        train_ds = subset(train_ds, cfg.train_subset)
-        model.to(device)
-        opt, sched = make_optimizer(cfg, model, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
-        start, skip = _resume(ckpt_path, cfg, model, opt, sched)
+    return model.to(ctx.device).eval()
 
-        def checkpoint(epoch, step):
+
+def _fit(cfg: TrainConfig, model: nn.Module, ctx, ckpt_path, progress: bool, checkpoint_every: int) -> None:
+    train_ds, _ = load_datasets(cfg.dataset)
+    train_ds = subset(train_ds, cfg.train_subset)
+    batch = distributed.per_rank_batch(cfg.batch_size, ctx)
+    model.to(ctx.device)
+    opt, sched = make_optimizer(cfg, model, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
+    start, skip = _resume(ckpt_path, cfg, model, opt, sched)
+    net = distributed.wrap(model, ctx)
+
+    def checkpoint(epoch, step):
+        if ctx.main:
             save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(),
                         "scheduler": sched.state_dict(), "rng": torch.get_rng_state(), "epoch": epoch,
                         "step": step}, ckpt_path, cfg.to_dict())
 
-        epochs = tqdm(range(start, cfg.epochs), desc=f"train {cfg.model}", disable=not progress)
-        for epoch in epochs:
-            loader = make_loader(train_ds, cfg.batch_size, shuffle=True, seed=cfg.seed + epoch)
-            every = (lambda i, e=epoch: checkpoint(e, i) if i % checkpoint_every == 0 else None
-                     ) if checkpoint_every else None
-            loss = _train_epoch(model, loader, opt, sched, LOSSES[cfg.loss], cfg.time_steps, device,
-                                f"epoch {epoch + 1}/{cfg.epochs}", skip if epoch == start else 0, every)
-            epochs.set_postfix(loss=f"{loss:.3f}")
-            checkpoint(epoch + 1, 0)
-        save_torch({"model": model.state_dict(), "config": cfg.to_dict()}, final, cfg.to_dict())
-    return model.eval()
+    epochs = tqdm(range(start, cfg.epochs), desc=f"train {cfg.model}", disable=not (progress and ctx.main))
+    for epoch in epochs:
+        loader = make_loader(train_ds, batch, shuffle=True, seed=cfg.seed + epoch, rank=ctx.rank, world=ctx.world)
+        every = (lambda i, e=epoch: checkpoint(e, i) if i % checkpoint_every == 0 else None
+                 ) if checkpoint_every else None
+        loss = _train_epoch(net, loader, opt, sched, LOSSES[cfg.loss], cfg.time_steps, ctx.device,
+                            f"epoch {epoch + 1}/{cfg.epochs}", skip if epoch == start else 0, every)
+        epochs.set_postfix(loss=f"{loss:.3f}")
+        checkpoint(epoch + 1, 0)
 
 
 def load_weights(model: nn.Module, path) -> nn.Module:

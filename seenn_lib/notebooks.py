@@ -4,6 +4,7 @@ Sources are jupytext percent files (notebooks/NN_name.py); executed copies go to
 """
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 
@@ -32,6 +33,32 @@ def select(only: list[str] | None) -> list[Path]:
     return chosen
 
 
+def _kind(value) -> type:
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, (int, float)):
+        return float
+    return list if isinstance(value, tuple) else type(value)
+
+
+def check_parameters(notebook: Path, parameters: dict) -> None:
+    """Each given parameter must exist in the notebook's `parameters` cell and have its default's type."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    for name, value in parameters.items():
+        if name not in declared:
+            raise ValueError(f"notebook {notebook.stem} has no parameter {name!r}; its parameters are "
+                             f"{sorted(declared)}")
+        try:
+            default = ast.literal_eval(declared[name]["default"])
+        except (ValueError, SyntaxError):
+            continue  # an expression default: nothing to compare with
+        if default is not None and value is not None and _kind(value) is not _kind(default):
+            raise ValueError(f"notebook {notebook.stem}: parameter {name!r} must be a {type(default).__name__} "
+                             f"like its default {default!r}, got {type(value).__name__} {value!r}")
+
+
 def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD) -> Path:
     """Convert a percent-format source to .ipynb and execute it with papermill; returns the output."""
     import jupytext
@@ -42,6 +69,7 @@ def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD) -> Pat
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     src_ipynb = build_dir / f"{source.stem}.source.ipynb"
     jupytext.write(nb, src_ipynb)
+    check_parameters(src_ipynb, parameters)
     out = build_dir / f"{source.stem}.ipynb"
     papermill.execute_notebook(str(src_ipynb), str(out), parameters=parameters, kernel_name="python3",
                                cwd=str(NOTEBOOKS), progress_bar=False)

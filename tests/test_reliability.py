@@ -123,3 +123,32 @@ def test_checkpoint_of_another_model_is_rejected(tmp_path, monkeypatch):
     save_torch({"model": create_model("resnet19", width_mult=0.125).state_dict()}, path)
     with pytest.raises(ValueError, match="does not fit"):
         load_weights(create_model("smoke_cnn", in_channels=1, width=4), path)
+
+
+def test_notebook_parameter_of_the_wrong_type(tmp_path):
+    from seenn_lib.notebooks import list_notebooks, run_notebook
+    book = list_notebooks()[0]
+    with pytest.raises(ValueError, match="parameter 'profile' must be a str"):
+        run_notebook(book, {"profile": 3}, build_dir=tmp_path)
+    with pytest.raises(ValueError, match="has no parameter 'profle'"):
+        run_notebook(book, {"profle": "smoke"}, build_dir=tmp_path)
+
+
+def test_non_finite_loss_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEENN_CACHE", str(tmp_path))
+    from seenn_lib import train as train_mod
+    calls = {"n": 0}
+    real = train_mod.LOSSES["tet"]
+
+    def poisoned(out, y):
+        calls["n"] += 1
+        loss = real(out, y)
+        return loss * float("nan") if calls["n"] == 7 else loss
+    monkeypatch.setitem(train_mod.LOSSES, "tet", poisoned)
+    cfg = TrainConfig(epochs=1, train_subset=640, batch_size=64, model_kw={"width": 4})
+    with pytest.raises(FloatingPointError, match="step 7: loss became nan"):
+        train_mod.train(cfg, progress=False, checkpoint_every=5)
+    ckpt = load_torch(train_mod.model_dir(cfg) / "checkpoint.pt", cfg.to_dict())
+    assert ckpt["step"] == 5 and all(torch.isfinite(v).all() for v in ckpt["model"].values()
+                                     if v.is_floating_point())
+    assert not (train_mod.model_dir(cfg) / "model.pt").exists()

@@ -67,3 +67,206 @@ def confidence_histograms(conf: pd.DataFrame, title: str = "") -> plt.Figure:
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def seenn2_tradeoff(fixed: pd.DataFrame, seenn1: pd.DataFrame, seenn2: pd.DataFrame,
+                    title: str = "") -> plt.Figure:
+    """SEENN-II's (average timesteps, accuracy) over a sweep of β, each point labelled with its β, on top
+    of the static SNN and the SEENN-I α curve of accuracy_vs_timesteps."""
+    fig = accuracy_vs_timesteps(fixed, None, seenn1, title=title)
+    ax = fig.axes[0]
+    sns.lineplot(data=seenn2, x="avg_timesteps", y="accuracy", marker="D", ax=ax, sort=True, color="crimson",
+                 label="SEENN-II (sweep of β)")
+    for row in seenn2.itertuples():
+        ax.annotate(f"β={row.beta:g}", (row.avg_timesteps, row.accuracy), textcoords="offset points",
+                    xytext=(4, -12), fontsize=8, color="crimson")
+    ax.set_xlabel("timesteps T (average for SEENN-I / SEENN-II)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def easy_hard_grid(images: np.ndarray, picks: pd.DataFrame, class_names: dict[int, str],
+                   title: str = "") -> plt.Figure:
+    """SEENN Fig. 5: per class, a row of images the policy sends to the earliest timestep (easy) and a row
+    it sends to the latest (hard). `images[index]` is a [C, H, W] array (any scale: each image is min-max
+    stretched);
+    `picks` has columns class, group, t, index (seenn_lib.policy.easy_hard_samples)."""
+    rows = picks[["class", "group", "t"]].drop_duplicates().values.tolist()
+    cols = max(1, int(picks.groupby(["class", "group"]).size().max())) if len(picks) else 1
+    fig, axes = plt.subplots(len(rows) or 1, cols, figsize=(1.1 * cols + 1.8, 1.15 * max(len(rows), 1)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for r, (cls, group, t) in enumerate(rows):
+        chosen = picks[(picks["class"] == cls) & (picks["group"] == group)]["index"]
+        for c, idx in enumerate(chosen):
+            img = images[idx].transpose(1, 2, 0).astype(float)
+            img = (img - img.min()) / max(img.max() - img.min(), 1e-8)
+            axes[r, c].imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray")
+        axes[r, 0].text(-0.15, 0.5, f"{class_names[cls]}\n{group}: t = {t}", transform=axes[r, 0].transAxes,
+                        ha="right", va="center", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def throughput_energy(bench: pd.DataFrame, title: str = "") -> plt.Figure:
+    """SEENN Fig. 3: per method, measured throughput (images/s, with the ideal T = 1 / AET as a tick) and
+    energy per image from measured spikes; one row of panels per model (seenn_lib.bench output)."""
+    models = list(dict.fromkeys(bench["model"]))
+    fig, axes = plt.subplots(len(models), 2, figsize=(11, 0.45 * len(bench) + 1.6 * len(models)), squeeze=False)
+    for (ax_speed, ax_energy), model in zip(axes, models):
+        df = bench[bench["model"] == model].assign(
+            label=lambda d: d["method"] + " (T̄=" + d["avg_timesteps"].map("{:.2f}".format) + ")")
+        sns.barplot(data=df, y="label", x="images_per_s", hue="kind", dodge=False, ax=ax_speed)
+        ax_speed.scatter(df["ideal_images_per_s"], range(len(df)), marker="|", s=300, color="black",
+                         zorder=5, label="ideal (T=1 speed / T̄)")
+        ax_speed.set_xlabel("throughput (images/s)")
+        ax_speed.set_ylabel(model)
+        ax_speed.legend(fontsize=8, loc="lower right")
+        sns.barplot(data=df, y="label", x="energy_uj", hue="kind", dodge=False, ax=ax_energy, legend=False)
+        ax_energy.set_xlabel("energy per image (µJ, measured spikes)")
+        ax_energy.set_ylabel("")
+        ax_energy.set_yticklabels([])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def neuron_benchmark(bench: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Forward + backward time of each multi-step LIF implementation, one bar group per input shape."""
+    df = bench.dropna(subset=["ms"])
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(df) + 1.2))
+    sns.barplot(data=df, y="implementation", x="ms", hue="shape", ax=ax)
+    ax.set_xlabel("forward + backward time (ms, median)")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def certified_alpha(curve: pd.DataFrame, certified: pd.DataFrame, hand_picked: pd.DataFrame,
+                    checks: pd.DataFrame, loss: str = "degradation", title: str = "") -> plt.Figure:
+    """Calibrated early exit (beyond the paper). Left: held-out `loss` vs average timesteps along the α grid
+    (`curve`: alpha_risks), the certified α per ε (`certified`: certified_alphas rows of one δ) and the
+    hand-picked α values. Right: test risk over random calibration/test splits (`checks`: columns epsilon,
+    test_risk), one histogram per ε with its budget as a dashed line."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    sns.lineplot(x=curve["avg_timesteps"], y=100 * curve[loss], ax=left, color="grey", sort=True,
+                 estimator="max", errorbar=None, label="SEENN-I over the α grid")
+    left.scatter(hand_picked["avg_timesteps"], 100 * hand_picked[loss], marker="o", s=40, color="black",
+                 label="hand-picked α (paper Fig. 4)", zorder=4)
+    for _, r in hand_picked.iterrows():
+        left.annotate(f"{r['alpha']:g}", (r["avg_timesteps"], 100 * r[loss]), fontsize=7,
+                      textcoords="offset points", xytext=(4, 4))
+    palette = dict(zip(sorted(checks["epsilon"].unique()), sns.color_palette("flare", checks["epsilon"].nunique())))
+    for _, r in certified.iterrows():
+        color = palette.get(r["epsilon"], "crimson")
+        left.scatter([r["avg_timesteps"]], [100 * r["held_out_risk"]], marker="*", s=200, color=color, zorder=5,
+                     label=f"certified α={r['alpha']:.3g} (ε={r['epsilon']:g}, δ={r['delta']:g})")
+        left.axhline(100 * r["epsilon"], color=color, ls=":", lw=1)
+    left.set_xlabel("average timesteps (held-out half)")
+    left.set_ylabel(f"{loss.replace('_', ' ')} vs. T_max (%, held-out)")
+    left.legend(fontsize=7, loc="upper right")
+    sns.histplot(data=checks.assign(test_risk=100 * checks["test_risk"]), x="test_risk", hue="epsilon",
+                 palette=palette, element="step", bins=30, ax=right)
+    for eps, color in palette.items():
+        right.axvline(100 * eps, color=color, ls="--")
+    right.set_xlabel(f"{loss.replace('_', ' ')} on the test split (%); dashed: budget ε")
+    right.set_ylabel("number of random splits")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def vulnerable_layers(table: pd.DataFrame, title: str = "") -> plt.Figure:
+    """TEAS Fig. 3: firing rate of each spiking layer (bars) beside the accuracy with noise of magnitude u
+    on that layer's input current only (lines, one per u; right axis)."""
+    layers = table.drop_duplicates("layer").sort_values("layer")
+    fig, ax = plt.subplots(figsize=(7, 5))
+    sns.barplot(data=layers, x="layer", y="rate", color="lightsteelblue", ax=ax)
+    ax.set_xlabel("spiking layer")
+    ax.set_ylabel("spiking activity (firing rate per neuron per step)")
+    acc = ax.twinx()
+    sns.lineplot(data=table.assign(layer=table.layer.astype(str), u=table.noise.map(lambda u: f"u = {u:g}")),
+                 x="layer", y="accuracy_noisy", hue="u", marker="o", ax=acc, palette="flare")
+    acc.axhline(table.accuracy_clean.iloc[0], ls="--", color="gray", label="no noise")
+    acc.set_ylabel("test accuracy with noise on that layer (%)")
+    acc.grid(False)
+    acc.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=4, title="noise magnitude",
+               fontsize="small")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def per_layer_timesteps(layers: pd.DataFrame, columns: dict[str, str], title: str = "") -> plt.Figure:
+    """TEAS Fig. 5 / Fig. 6: timesteps of each spiking layer, one bar group per layer and one bar per
+    scheme; `columns` maps a column of `layers` (e.g. T_final) to its legend label."""
+    long = layers.melt(id_vars=["layer"], value_vars=list(columns), var_name="scheme", value_name="T")
+    long["scheme"] = long.scheme.map(columns)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.barplot(data=long, x="layer", y="T", hue="scheme", ax=ax)
+    ax.set_xlabel("spiking layer")
+    ax.set_ylabel("timesteps T_l")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def teas_accuracy_vs_epoch(history: pd.DataFrame, snn_accuracy: float, title: str = "") -> plt.Figure:
+    """TEAS Fig. 7: test accuracy over the TEAS epochs (band over seeds where there are several), with
+    the original SNN's accuracy for reference."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.lineplot(data=history, x="epoch", y="accuracy", hue="scheme", marker="o", errorbar="sd", ax=ax)
+    ax.axhline(snn_accuracy, ls="--", color="gray", label="original SNN (all layers at T)")
+    ax.set_xlabel("TEAS epoch (0: initial allocation)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def normalized_energy(energy: pd.DataFrame, title: str = "") -> plt.Figure:
+    """TEAS Fig. 8(a): energy per inference normalised to the ANN's, one bar per network."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    sns.barplot(data=energy, x="network", y="normalized_energy", hue="network", legend=False, ax=ax)
+    for patch, value in zip(ax.patches, energy.normalized_energy):
+        ax.annotate(f"{value:.3f}", (patch.get_x() + patch.get_width() / 2, patch.get_height()),
+                    ha="center", va="bottom", fontsize="small")
+    ax.set_xlabel("")
+    ax.set_ylabel("energy per inference / ANN energy")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def conversion_accuracy_vs_timesteps(fixed: pd.DataFrame, ann_accuracy: float, seenn: pd.DataFrame | None = None,
+                                     title: str = "") -> plt.Figure:
+    """SEENN Fig. 1 (conversion) / Table 2: accuracy of the converted SNN at each T (log2 axis), the QCFS
+    ANN's accuracy as the level it converges to, and SEENN-I's (average timesteps, accuracy) points."""
+    fig = accuracy_vs_timesteps(fixed, None, seenn, title=title)
+    ax = fig.axes[0]
+    ax.axhline(ann_accuracy, ls="--", color="gray", label=f"QCFS ANN ({ann_accuracy:.2f}%)")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("timesteps T (log scale; average for SEENN-I)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_vs_timesteps_models(curves: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Accuracy against (average) timesteps for several models: tidy rows of model, method ('fixed T' or
+    'SEENN-I'), timesteps, accuracy; colour = model, line style = method."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    sns.lineplot(data=curves, x="timesteps", y="accuracy", hue="model", style="method", markers=True,
+                 dashes=True, sort=True, ax=ax)
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_xlabel("timesteps T (average for SEENN-I)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -28,4 +28,4 @@ def create_model(name: str, num_classes: int = 10, **kw) -> nn.Module:
     return _REGISTRY[name](num_classes=num_classes, **kw)
 
 
-from . import resnet, smoke  # noqa: E402,F401  (registration side effects)
+from . import imagenet, resnet, smoke, vgg  # noqa: E402,F401  (registration side effects)

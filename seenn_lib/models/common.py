@@ -8,15 +8,18 @@ from torch import nn
 
 from ..neurons import SpikingNeuron
 
-ANN_ACTIVATIONS = ("relu",)
+ANN_ACTIVATIONS = ("relu", "qcfs")
 
 
 def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0,
-                   width: float = 1.0) -> Callable[[], nn.Module]:
+                   width: float = 1.0, levels: int = 4, threshold: float = 8.0) -> Callable[[], nn.Module]:
     """What each model calls where an ANN would put its activation: a spiking neuron ('lif', 'if'),
-    or, for the ANN twin of the same topology, 'relu'."""
+    or, for the ANN twin of the same topology, 'relu' or 'qcfs' (L = levels, initial λ = threshold)."""
     if neuron == "relu":
         return nn.ReLU
+    if neuron == "qcfs":
+        from ..conversion import QCFS  # lazy: conversion imports train, which imports the model registry
+        return partial(QCFS, levels=levels, threshold=threshold)
     if neuron in ("lif", "if"):
         return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width)
     raise ValueError(f"unknown neuron {neuron!r}; use one of 'lif', 'if', {', '.join(map(repr, ANN_ACTIVATIONS))}")

@@ -54,3 +54,23 @@ def _scaled(stages, width_mult: float):
 def resnet19(width_mult: float = 1.0, **kw):
     """Table 6: conv1 3x3 128; stages 128x3, 256x3*, 512x2*; GAP; FC (512, O)."""
     return CifarResNet(_scaled([(128, 3), (256, 3), (512, 2)], width_mult), **kw)
+
+
+@register("resnet8")
+def resnet8(width_mult: float = 1.0, **kw):
+    """Table 6: conv1 3x3 16; stages 16x1, 32x1*, 64x1*; GAP; FC (64, O). SEENN-II's policy backbone
+    (neuron='relu' gives its non-spiking form)."""
+    return CifarResNet(_scaled([(16, 1), (32, 1), (64, 1)], width_mult), **kw)
+
+
+@register("resnet18")
+def resnet18(width_mult: float = 1.0, **kw):
+    """Table 6: conv1 3x3 64 (stride 1, no max-pool); stages 64x2, 128x2*, 256x2*, 512x2*; GAP; FC (512, O)."""
+    return CifarResNet(_scaled([(64, 2), (128, 2), (256, 2), (512, 2)], width_mult), **kw)
+
+
+@register("resnet20")
+def resnet20(width_mult: float = 1.0, **kw):
+    """Table 6 as printed: conv1 3x3 16; stages 16x2, 32x2*, 64x2*; GAP; FC (64, O). (The classic He et al.
+    ResNet-20 has 3 blocks per stage; SEENN's table lists 2, and we follow the table.)"""
+    return CifarResNet(_scaled([(16, 2), (32, 2), (64, 2)], width_mult), **kw)

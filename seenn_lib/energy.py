@@ -1,0 +1,125 @@
+"""Parameters, operations and energy of a (spiking) network, measured on real inputs.
+
+Convention (SEENN §4.3 / App. D and the works it follows, 45 nm figures of Horowitz 2014):
+  - a multiply-accumulate (MAC: 32-bit multiply + add) costs 4.6 pJ, an accumulate (AC) 0.9 pJ;
+  - an ANN (or the ANN twin of a model) performs every MAC of every weight layer;
+  - an SNN's encoding layer (the first weight layer, fed the real-valued image at every timestep) performs
+    MACs; every other weight layer performs one AC per incoming spike per outgoing synapse: its synaptic
+    operations (SOPs) are counted from the spikes that actually arrive, sum_i s_i * fanout(i). An input
+    that is a spike count (SEW-ResNet's ADD) counts once per spike; a pooled spike map counts at its
+    value, which equals MACs x firing rate, the usual estimate.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .neurons import SpikingNeuron
+
+MAC_PJ = 4.6
+AC_PJ = 0.9
+WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _dense_macs(layer: nn.Module, x: torch.Tensor, out: torch.Tensor) -> int:
+    """MACs the layer performed for this (time-folded) batch."""
+    if isinstance(layer, nn.Conv2d):
+        per_output = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
+        return out.numel() * per_output
+    return out.numel() * layer.in_features
+
+
+def _synaptic_ops(layer: nn.Module, x: torch.Tensor) -> float:
+    """sum_i x_i * fanout(i): the layer applied to x with all-ones weights and no bias (exact at borders
+    and strides)."""
+    if isinstance(layer, nn.Conv2d):
+        ones = torch.ones(1, layer.in_channels // layer.groups, *layer.kernel_size, dtype=x.dtype,
+                          device=x.device).expand(layer.out_channels, -1, -1, -1)
+        return F.conv2d(x, ones, None, layer.stride, layer.padding, layer.dilation, layer.groups).sum().item()
+    return x.sum().item() * layer.out_features
+
+
+def _is_spiking(model: nn.Module) -> bool:
+    return any(isinstance(m, SpikingNeuron) for m in model.modules())
+
+
+@torch.no_grad()
+def count_ops(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
+    """Run model(x_seq [T, B, ...]) once and count, per weight layer in execution order: params, MACs
+    per sample per timestep, input firing rate (mean input value for spike inputs), MACs and SOPs per
+    sample over the T steps, and their energy in pJ. Works for SNNs and their ANN twins alike."""
+    if x_seq.dim() < 3:
+        raise ValueError(f"expected a time-first input [T, B, ...], got shape {tuple(x_seq.shape)}; "
+                         "use seenn_lib.layers.repeat_time(x, T)")
+    time_steps, batch = x_seq.shape[:2]
+    spiking = _is_spiking(model)
+    names = {m: n for n, m in model.named_modules()}
+    rows = []
+
+    def hook(layer, inputs, out):
+        x = inputs[0]
+        encoding = not rows
+        macs = _dense_macs(layer, x, out) / batch
+        if spiking and not encoding:
+            if (x < 0).any():
+                raise ValueError(f"layer {names[layer]} of a spiking model receives negative inputs, so "
+                                 "they are not spikes; count it with the ANN twin (neuron='relu')")
+            sops, rate = _synaptic_ops(layer, x) / batch, x.float().mean().item()
+            dense = 0.0
+        else:
+            sops, rate, dense = 0.0, float("nan"), macs
+        rows.append({"layer": names[layer], "type": type(layer).__name__,
+                     "params": sum(p.numel() for p in layer.parameters()),
+                     "macs_per_step": macs / time_steps, "input_rate": rate, "macs": dense, "sops": sops})
+
+    model.eval()
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, WEIGHT_LAYERS)]
+    try:
+        model(x_seq)
+    finally:
+        for h in handles:
+            h.remove()
+    df = pd.DataFrame(rows)
+    df["energy_pj"] = energy_pj(df["macs"], df["sops"])
+    return df
+
+
+def energy_pj(macs, sops):
+    """Energy of `macs` multiply-accumulates and `sops` accumulates (scalars, arrays or Series)."""
+    return macs * MAC_PJ + sops * AC_PJ
+
+
+@torch.no_grad()
+def firing_rates(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
+    """Per neuron layer: spikes per sample over T, neurons, and firing rate = spikes / (neurons * T)."""
+    time_steps, batch = x_seq.shape[:2]
+    names = {m: n for n, m in model.named_modules()}
+    rows = []
+
+    def hook(neuron, inputs, out):
+        neurons = out[0].numel()
+        spikes = out.sum().item() / batch
+        rows.append({"layer": names[neuron], "spikes": spikes, "neurons": neurons,
+                     "firing_rate": spikes / (neurons * time_steps)})
+
+    model.eval()
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, SpikingNeuron)]
+    try:
+        model(x_seq)
+    finally:
+        for h in handles:
+            h.remove()
+    return pd.DataFrame(rows, columns=["layer", "spikes", "neurons", "firing_rate"])
+
+
+def summarize_ops(ops: pd.DataFrame) -> dict:
+    """Whole-network totals of a count_ops table (per sample over its T steps)."""
+    return {"params": int(ops["params"].sum()), "macs_per_step": float(ops["macs_per_step"].sum()),
+            "macs": float(ops["macs"].sum()), "sops": float(ops["sops"].sum()),
+            "energy_pj": float(ops["energy_pj"].sum())}

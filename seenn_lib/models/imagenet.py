@@ -1,0 +1,63 @@
+"""ImageNet ResNet-34 (He et al. 2016 topology, spiking) and SEW-ResNet-34 (Fang et al. 2021, ADD)."""
+from __future__ import annotations
+
+from torch import nn
+
+from ..layers import SpikingNet
+from . import register
+from .common import conv_bn, neuron_factory
+from .resnet import BasicBlock, _scaled
+
+RESNET34_STAGES = [(64, 3), (128, 4), (256, 6), (512, 3)]
+
+
+class SEWBlock(nn.Module):
+    """Spike-element-wise block with the ADD connection: SN(BN(conv(SN(BN(conv(x)))))) + shortcut(x),
+    where the shortcut is the identity or SN(BN(conv1x1)). The sum is not passed through a neuron, so the
+    next block receives spike counts (0, 1, 2, ...), as in Fang et al. 2021."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, act):
+        super().__init__()
+        self.branch = nn.Sequential(conv_bn(c_in, c_out, stride), act(), conv_bn(c_out, c_out), act())
+        self.shortcut = (nn.Sequential(conv_bn(c_in, c_out, stride, kernel=1), act())
+                         if stride != 1 or c_in != c_out else nn.Identity())
+
+    def forward(self, x):
+        return self.branch(x) + self.shortcut(x)
+
+
+class ImageNetResNet(SpikingNet):
+    """conv7x7/2 -> BN -> neuron -> max-pool 3x3/2 -> four stages (stages 2-4 halve the resolution in
+    their first block) -> global average pool -> FC."""
+
+    def __init__(self, block, stages: list[tuple[int, int]], num_classes: int = 1000, in_channels: int = 3,
+                 act=None, **neuron_kw):
+        super().__init__()
+        act = act or neuron_factory(**neuron_kw)
+        c = stages[0][0]
+        self.stem = nn.Sequential(conv_bn(in_channels, c, stride=2, kernel=7), act(),
+                                  nn.MaxPool2d(3, stride=2, padding=1))
+        blocks = []
+        for i, (width, n_blocks) in enumerate(stages):
+            for j in range(n_blocks):
+                blocks.append(block(c, width, 2 if (i > 0 and j == 0) else 1, act))
+                c = width
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+
+    def body(self, x):
+        return self.fc(self.pool(self.blocks(self.stem(x))).flatten(1))
+
+
+@register("resnet34")
+def resnet34(width_mult: float = 1.0, **kw):
+    """Standard ResNet-34: 3, 4, 6, 3 basic blocks of 64, 128, 256, 512 channels; the neuron follows the
+    residual addition (as in TET / tdBN's spiking ResNet-34)."""
+    return ImageNetResNet(BasicBlock, _scaled(RESNET34_STAGES, width_mult), **kw)
+
+
+@register("sew_resnet34")
+def sew_resnet34(width_mult: float = 1.0, **kw):
+    """SEW-ResNet-34 with the ADD connect function (the network SEENN uses on ImageNet)."""
+    return ImageNetResNet(SEWBlock, _scaled(RESNET34_STAGES, width_mult), **kw)

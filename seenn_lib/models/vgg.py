@@ -1,0 +1,83 @@
+"""VGG-16 (CIFAR and ImageNet variants) and TET's VGGSNN for CIFAR10-DVS."""
+from __future__ import annotations
+
+from torch import nn
+
+from ..layers import SpikingNet
+from . import register
+from .common import conv_bn, neuron_factory
+
+POOL = "P"
+VGG16_LAYERS = [64, 64, POOL, 128, 128, POOL, 256, 256, 256, POOL, 512, 512, 512, POOL, 512, 512, 512, POOL]
+VGGSNN_LAYERS = [64, 128, POOL, 256, 256, POOL, 512, 512, POOL, 512, 512, POOL]
+
+
+def vgg_features(layers, in_channels: int, act, width_mult: float) -> tuple[nn.Sequential, int, int]:
+    """conv3x3-BN-neuron per number, 2x2 average pooling per POOL (average, not max, pooling: it is linear,
+    so it keeps spike trains convertible). Returns (features, out_channels, number of pools)."""
+    modules, c, pools = [], in_channels, 0
+    for item in layers:
+        if item == POOL:
+            modules.append(nn.AvgPool2d(2))
+            pools += 1
+        else:
+            width = max(1, round(item * width_mult))
+            modules += [conv_bn(c, width), act()]
+            c = width
+    return nn.Sequential(*modules), c, pools
+
+
+class VGG16(SpikingNet):
+    """13 conv layers in five pooled stages, then FC-4096, FC-4096, FC-classes. image_size 32 gives the
+    CIFAR variant (512x1x1 features), 224 the ImageNet one (512x7x7)."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3, image_size: int = 32,
+                 width_mult: float = 1.0, dropout: float = 0.5, act=None, **neuron_kw):
+        super().__init__()
+        act = act or neuron_factory(**neuron_kw)
+        self.features, c, pools = vgg_features(VGG16_LAYERS, in_channels, act, width_mult)
+        side = image_size // 2 ** pools
+        if side < 1:
+            raise ValueError(f"image_size {image_size} is too small for VGG-16's {pools} poolings; use >= 32")
+        hidden = max(1, round(4096 * width_mult))
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(c * side * side, hidden), act(), nn.Dropout(dropout),
+            nn.Linear(hidden, hidden), act(), nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+
+    def body(self, x):
+        return self.classifier(self.features(x))
+
+
+class VGGSNN(SpikingNet):
+    """TET's CIFAR10-DVS network: 64C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-512C3-512C3-AP2-FC on
+    2-polarity 48x48 event frames."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 2, image_size: int = 48,
+                 width_mult: float = 1.0, act=None, **neuron_kw):
+        super().__init__()
+        act = act or neuron_factory(**neuron_kw)
+        self.features, c, pools = vgg_features(VGGSNN_LAYERS, in_channels, act, width_mult)
+        side = image_size // 2 ** pools
+        if side < 1:
+            raise ValueError(f"image_size {image_size} is too small for VGGSNN's {pools} poolings; use >= 16")
+        self.fc = nn.Linear(c * side * side, num_classes)
+
+    def body(self, x):
+        return self.fc(self.features(x).flatten(1))
+
+
+@register("vgg16")
+def vgg16(**kw):
+    """CIFAR VGG-16 (32x32 input)."""
+    return VGG16(**kw)
+
+
+@register("vgg16_imagenet")
+def vgg16_imagenet(**kw):
+    """ImageNet VGG-16 (224x224 input)."""
+    return VGG16(**{"image_size": 224, **kw})
+
+
+@register("vggsnn")
+def vggsnn(**kw):
+    return VGGSNN(**kw)

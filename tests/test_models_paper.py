@@ -1,0 +1,131 @@
+"""Paper-scale models: SEENN Table 6 ResNets, ImageNet ResNet-34 / SEW-ResNet-34, VGG-16, VGGSNN."""
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from seenn_lib.layers import repeat_time
+from seenn_lib.models import create_model
+from seenn_lib.neurons import SpikingNeuron
+
+
+def _excite_batchnorm(model):
+    """Non-trivial BN statistics (and larger FC weights) so neurons actually fire and reset."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(1.0, 2.0)
+            m.bias.data.uniform_(0.0, 0.5)
+        elif isinstance(m, nn.Linear):  # hidden FC layers (VGG-16) must reach the threshold too
+            m.weight.data.mul_(8.0)
+
+
+def _convs3x3(model):
+    return [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+
+
+@pytest.mark.parametrize("name,kw,shape", [
+    ("resnet8", {"width_mult": 0.5}, (2, 3, 16, 16)),
+    ("resnet18", {"width_mult": 0.0625}, (2, 3, 16, 16)),
+    ("resnet20", {"width_mult": 0.5}, (2, 3, 16, 16)),
+    ("resnet34", {"width_mult": 0.0625}, (2, 3, 16, 16)),
+    ("sew_resnet34", {"width_mult": 0.0625}, (2, 3, 16, 16)),
+    ("vgg16", {"width_mult": 0.0625}, (2, 3, 32, 32)),
+    ("vggsnn", {"width_mult": 0.0625, "in_channels": 2}, (2, 2, 48, 48)),
+])
+def test_multi_step_equals_single_step(name, kw, shape):
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=10, **kw)
+    _excite_batchnorm(model)
+    model.eval()
+    x = torch.randn(*shape) * 2
+    with torch.no_grad():
+        multi = model(repeat_time(x, 3))
+        model.reset()
+        single = torch.stack([model.step(x) for _ in range(3)])
+        model.reset()
+        model.step(x)
+        model.keep(torch.tensor([False, True]))
+        kept = torch.stack([model.step(x[1:]) for _ in range(2)])
+    assert multi.shape == (3, shape[0], 10)
+    assert torch.allclose(multi, single, atol=1e-4)
+    assert torch.allclose(kept, multi[1:, 1:], atol=1e-4)
+    assert not torch.allclose(multi[0], multi[-1])
+
+
+@pytest.mark.parametrize("name,stem,widths,fc_in", [
+    # SEENN Table 6: 3x3 convs after the stem (2 per basic block) and the FC width
+    ("resnet8", 16, [16] * 2 + [32] * 2 + [64] * 2, 64),
+    ("resnet18", 64, [64] * 4 + [128] * 4 + [256] * 4 + [512] * 4, 512),
+    ("resnet20", 16, [16] * 4 + [32] * 4 + [64] * 4, 64),
+])
+def test_cifar_resnets_match_table6(name, stem, widths, fc_in):
+    model = create_model(name, num_classes=100)
+    convs = _convs3x3(model)
+    assert convs[0].out_channels == stem and convs[0].stride == (1, 1)
+    assert [c.out_channels for c in convs[1:]] == widths
+    # '*': the first block of every stage after the first halves the resolution
+    strided = [i for i, c in enumerate(convs[1:]) if c.stride == (2, 2)]
+    firsts = [i for i in range(1, len(widths)) if widths[i] != widths[i - 1]]
+    assert strided == firsts
+    assert model.fc.in_features == fc_in and model.fc.out_features == 100
+    assert model.eval()(repeat_time(torch.randn(1, 3, 32, 32), 1)).shape == (1, 1, 100)
+
+
+def test_resnet34_has_torchvision_topology():
+    """Same parameter count as torchvision's ResNet-34 (an independent implementation of the topology)."""
+    with torch.device("meta"):  # shapes only: no memory, no initialisation
+        ours = create_model("resnet34", num_classes=1000, neuron="relu")
+        ref = torchvision.models.resnet34()
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
+    assert [len(list(s)) for s in (ref.layer1, ref.layer2, ref.layer3, ref.layer4)] == [3, 4, 6, 3]
+    assert len(ours.blocks) == 16
+    stem = ours.stem[0][0]
+    assert stem.kernel_size == (7, 7) and stem.stride == (2, 2)
+
+
+def test_sew_resnet34_adds_spikes_without_a_neuron_after_the_sum():
+    torch.manual_seed(0)
+    model = create_model("sew_resnet34", num_classes=10, width_mult=0.125)
+    _excite_batchnorm(model)
+    block = model.blocks[0]
+    assert isinstance(block.branch[-1], SpikingNeuron)
+    assert isinstance(model.blocks[3].shortcut[-1], SpikingNeuron)  # downsampling shortcut: conv-BN-neuron
+    seen = []
+    block.register_forward_hook(lambda m, i, o: seen.append(o))
+    with torch.no_grad():
+        model.eval()(repeat_time(torch.randn(2, 3, 64, 64) * 2, 2))
+    values = seen[0].unique()
+    assert set(values.tolist()) <= {0.0, 1.0, 2.0} and 2.0 in values  # spike counts, not spikes
+
+
+def test_vgg16_variants_and_vggsnn_layers():
+    cifar = create_model("vgg16", num_classes=10, width_mult=0.25)
+    with torch.device("meta"):
+        imagenet = create_model("vgg16_imagenet", num_classes=1000, neuron="relu")
+        ref = torchvision.models.vgg16_bn()
+    assert len(_convs3x3(cifar)) == 13 and cifar.classifier[1].in_features == 128  # 512 * 0.25 at 1x1
+    assert imagenet.classifier[1].in_features == 512 * 7 * 7
+    # torchvision's VGG-16-BN minus its 13 conv biases (ours feed BN, which has its own shift)
+    conv_biases = sum(c.out_channels for c in _convs3x3(imagenet))
+    assert sum(p.numel() for p in imagenet.parameters()) == sum(p.numel() for p in ref.parameters()) - conv_biases
+    with torch.device("meta"):
+        snn = create_model("vggsnn", num_classes=10)
+    assert [c.out_channels for c in _convs3x3(snn)] == [64, 128, 256, 256, 512, 512, 512, 512]
+    assert _convs3x3(snn)[0].in_channels == 2 and snn.fc.in_features == 512 * 3 * 3
+    assert sum(isinstance(m, nn.AvgPool2d) for m in snn.modules()) == 4
+
+
+@pytest.mark.parametrize("name", ["resnet8", "resnet20", "vgg16", "vggsnn", "sew_resnet34"])
+def test_ann_twin_has_the_same_weights_and_no_neurons(name):
+    snn = create_model(name, num_classes=10, width_mult=0.125)
+    ann = create_model(name, num_classes=10, width_mult=0.125, neuron="relu")
+    assert [tuple(p.shape) for p in snn.parameters()] == [tuple(p.shape) for p in ann.parameters()]
+    assert not any(isinstance(m, SpikingNeuron) for m in ann.modules())
+    assert any(isinstance(m, nn.ReLU) for m in ann.modules())
+
+
+def test_too_small_input_is_refused():
+    with pytest.raises(ValueError, match="too small"):
+        create_model("vggsnn", image_size=8)

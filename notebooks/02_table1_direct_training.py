@@ -26,18 +26,20 @@
 profile = "smoke"
 device = "cpu"
 alphas = [0.6, 0.8, 0.95]
+experiment_names = []  # empty: the profile's Table 1 experiments (below)
 
 # %%
 import pandas as pd
 
-from seenn_lib.config import experiments, get_config
+from seenn_lib.config import get_config
 from seenn_lib.evaluate import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
 from seenn_lib.plots import accuracy_vs_timesteps
 
+TABLE1 = {"paper": ["resnet19_cifar10", "resnet19_cifar100", "vgg16_cifar10", "vgg16_cifar100"]}
 rows, sweeps = [], {}
-for name in experiments(profile, loss="tet"):
+for name in experiment_names or TABLE1.get(profile, ["direct"]):
     cfg = get_config(profile, name)
     mean_logits, targets = cached_logits(cfg, device=device)
     fixed = fixed_sweep(mean_logits, targets).assign(method="fixed T", setting=lambda d: d["T"].map("T={}".format))

@@ -181,8 +181,3 @@ def profile_table(profile: str) -> pd.DataFrame:
     """The profile as a tidy table, one row per experiment."""
     return pd.DataFrame([{"experiment": k, **v.to_dict()} for k, v in profile_configs(profile).items()])
 
-
-def experiments(profile: str, **match) -> list[str]:
-    """Names of a profile's experiments whose config fields equal `match` (e.g. loss="tet")."""
-    return [name for name, cfg in profile_configs(profile).items()
-            if all(getattr(cfg, key) == value for key, value in match.items())]

@@ -45,9 +45,10 @@ class TrainConfig:
 PROFILES: dict[str, dict[str, TrainConfig]] = {
     "smoke": {
         "direct": TrainConfig(epochs=3, model_kw={"width": 16}),
-        # QCFS ANN to convert; λ starts at 2 (BN-scaled inputs): the QCFS code's 8 needs far longer training
+        # QCFS ANN to convert. λ starts at 2 (BN-scaled inputs) and trains with Adam: with SGD at lr 0.1 a
+        # few hundred steps blew the last layer's λ up to ~100 (its gradient sums over every unit)
         "qcfs": TrainConfig(time_steps=1, loss="ce", epochs=1, train_subset=20000, test_subset=2000,
-                            model_kw={"width": 16, "neuron": "qcfs", "threshold": 2.0}),
+                            optimizer="adam", lr=1e-3, model_kw={"width": 16, "neuron": "qcfs", "threshold": 2.0}),
         # TEAS (seenn_lib.teas.TEAS_PROFILES): a directly trained SNN with room to shrink its T
         "teas": TrainConfig(time_steps=8, epochs=2, train_subset=12000, model_kw={"width": 16}),
         # notebooks 04 / 05: the ImageNet and CIFAR10-DVS pipelines on small generated data
@@ -61,7 +62,7 @@ PROFILES: dict[str, dict[str, TrainConfig]] = {
     "ci": {
         "direct": TrainConfig(epochs=1, train_subset=6000, test_subset=2000, model_kw={"width": 8}),
         "qcfs": TrainConfig(time_steps=1, loss="ce", epochs=1, train_subset=6000, test_subset=500,
-                            model_kw={"width": 8, "neuron": "qcfs", "threshold": 2.0}),
+                            optimizer="adam", lr=1e-3, model_kw={"width": 8, "neuron": "qcfs", "threshold": 2.0}),
         "teas": TrainConfig(time_steps=8, epochs=1, train_subset=600, test_subset=300, batch_size=64,
                             model_kw={"width": 8}),
         "imagenet_resnet34": TrainConfig(dataset="imagenet_synthetic", model="resnet34", time_steps=2, epochs=1,
@@ -139,7 +140,7 @@ CONVERSION_T_MAX: dict[str, int] = {"fashion-mnist": 32, "cifar10": 8, "cifar100
 FINETUNE_PROFILES: dict[str, dict[str, TrainConfig]] = {
     "smoke": {"seenn2": TrainConfig(epochs=1, optimizer="adam", lr=1e-3, train_subset=12000,
                                     model_kw={"width": 16})},
-    "ci": {"seenn2": TrainConfig(epochs=1, optimizer="adam", lr=1e-3, train_subset=2000, test_subset=2000,
+    "ci": {"seenn2": TrainConfig(epochs=1, optimizer="adam", lr=1e-3, train_subset=1000, test_subset=2000,
                                  model_kw={"width": 8})},
     "paper": {  # the SEENN-II rows of Tables 1, 3, 4
         "seenn2_resnet19_cifar10": TrainConfig(dataset="cifar10", model="resnet19", time_steps=4, epochs=75,

@@ -75,11 +75,11 @@ def seenn2_tradeoff(fixed: pd.DataFrame, seenn1: pd.DataFrame, seenn2: pd.DataFr
     of the static SNN and the SEENN-I α curve of accuracy_vs_timesteps."""
     fig = accuracy_vs_timesteps(fixed, None, seenn1, title=title)
     ax = fig.axes[0]
-    sns.lineplot(data=seenn2, x="avg_timesteps", y="accuracy", marker="D", ax=ax, sort=True, color="crimson",
-                 label="SEENN-II (sweep of β)")
+    sns.lineplot(data=seenn2.sort_values("beta"), x="avg_timesteps", y="accuracy", marker="D", ax=ax,
+                 sort=False, estimator=None, color="crimson", label="SEENN-II (sweep of β)")
     for row in seenn2.itertuples():
         ax.annotate(f"β={row.beta:g}", (row.avg_timesteps, row.accuracy), textcoords="offset points",
-                    xytext=(4, -12), fontsize=8, color="crimson")
+                    xytext=(6, -4), fontsize=8, color="crimson")
     ax.set_xlabel("timesteps T (average for SEENN-I / SEENN-II)")
     ax.legend(loc="lower right")
     fig.tight_layout()
@@ -139,7 +139,8 @@ def neuron_benchmark(bench: pd.DataFrame, title: str = "") -> plt.Figure:
     df = bench.dropna(subset=["ms"])
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(df) + 1.2))
     sns.barplot(data=df, y="implementation", x="ms", hue="shape", ax=ax)
-    ax.set_xlabel("forward + backward time (ms, median)")
+    ax.set_xscale("log")
+    ax.set_xlabel("forward + backward time (ms, fastest round, log scale)")
     ax.set_ylabel("")
     ax.set_title(title)
     fig.tight_layout()

@@ -1,0 +1,91 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 11 · Vulnerable layers: spiking activity vs. sensitivity to noise (TEAS §3.1, Fig. 3)
+#
+# **What the paper claims.** Adding a little noise (magnitude u = 0.1) to the input of one layer at a time
+# hurts accuracy most at the layers with the highest spiking activity #Act(l) = fired spikes / timesteps
+# (Eq. 2). These *vulnerable* layers need more timesteps; the others can run with fewer. Fig. 3 shows
+# this for VGG-16 on CIFAR-10 (a qualitative plot, no numbers).
+#
+# Here: the profile's pretrained TEAS SNN, its per-layer activity from forward hooks (per sample, tidy),
+# and the accuracy with Gaussian noise of magnitude u added to one layer's input current at a time.
+
+# %% tags=["parameters"]
+profile = "smoke"
+device = "cpu"
+magnitudes = [0.1, 1.0]  # noise std in units of the input current (V_th = 1)
+eval_samples = 2000  # test samples (0: the whole test set, as the paper)
+seed = 0
+
+# %%
+from seenn_lib.config import get_config
+from seenn_lib.data import load_datasets
+from seenn_lib.plots import vulnerable_layers
+from seenn_lib.results import save_figure, save_table, versus_paper
+from seenn_lib.teas import (TemporalAdaptiveNet, activity_table, get_teas_config, layer_names, pretrained_snn,
+                            rank_correlation, run_adaptive, vulnerability_table)
+from seenn_lib.train import subset
+import pandas as pd
+
+tcfg = get_teas_config(profile)
+cfg = get_config(profile, tcfg.experiment)
+snn, t_max = pretrained_snn(cfg, tcfg, device)
+_, test_ds = load_datasets(cfg.dataset)
+test_ds = subset(subset(test_ds, cfg.test_subset), eval_samples)
+print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)} test samples")
+
+# %% [markdown]
+# ## Spiking activity per layer and per sample (Eq. 2)
+
+# %%
+net = TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()))
+correct, activity, neurons = run_adaptive(net, test_ds, device)
+per_sample = activity_table(activity, neurons, net.time_steps, layer_names(snn))
+save_table(per_sample, "11_activity_per_sample")
+per_sample.groupby(["layer", "name", "neurons"])[["activity", "rate"]].describe().round(3)
+
+# %% [markdown]
+# ## Accuracy with noise on one layer at a time
+
+# %%
+vuln = vulnerability_table(snn, t_max, test_ds, magnitudes, device, seed=seed)
+save_table(vuln, "11_vulnerable_layers")
+vuln
+
+# %%
+corr = pd.DataFrame([{"noise": u, "spearman_rate_vs_accuracy_drop": rank_correlation(g.rate, g.accuracy_drop)}
+                     for u, g in vuln.groupby("noise")])
+save_table(corr, "11_rank_correlation")
+corr
+
+# %%
+fig = vulnerable_layers(vuln, title=f"{cfg.model} · {cfg.dataset} · T = {t_max} (profile {profile})")
+save_figure(fig, "11_vulnerable_layers")
+
+# %% [markdown]
+# ## Ours beside the paper
+#
+# Fig. 3 is qualitative: the accuracy drop is largest where activity is highest, i.e. a positive rank
+# correlation between activity and accuracy drop. In profiles other than `paper` this is a pipeline
+# check on a small network, not comparable to the paper's VGG-16.
+
+# %%
+note = "pipeline check, not comparable to the paper" if profile != "paper" else "paper: qualitative (Fig. 3)"
+vs = versus_paper([
+    {"quantity": f"Spearman(activity, accuracy drop), u = {r.noise:g}", "ours": r.spearman_rate_vs_accuracy_drop,
+     "paper": None, "note": f"{note}; the paper's sign is positive"} for r in corr.itertuples()
+] + [{"quantity": "clean accuracy (%)", "ours": vuln.accuracy_clean.iloc[0], "paper": None, "note": note}])
+save_table(vs, "11_vs_paper")
+vs

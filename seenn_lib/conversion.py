@@ -1,0 +1,186 @@
+"""ANN -> SNN conversion with the QCFS activation (SEENN §4.1, Tables 2-3).
+
+Source: T. Bu, W. Fang, J. Ding, P. Dai, Z. Yu, T. Huang, "Optimal ANN-SNN Conversion for High-accuracy
+and Ultra-low-latency Spiking Neural Networks", ICLR 2022 (QCFS), and its public code. The ANN is trained
+with the quantization-clip-floor-shift activation
+
+    h(x) = λ · clamp(floor(x·L/λ + 1/2) / L, 0, 1)          (L quantization levels, trainable λ per layer)
+
+whose floor gets a straight-through gradient. Every QCFS then becomes an IF neuron (τ = 1, reset by
+subtraction) with threshold λ and initial potential λ/2, whose spikes carry λ: for constant input x it
+fires floor(T·x/λ + 1/2) times in T steps (clamped to [0, T]), so at T = L its rate × λ is h(x).
+"""
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .artifacts import artifact_dir, load_cached, lock, save_torch
+from .config import CONVERSION_T_MAX, TrainConfig, profile_configs
+from .data import load_datasets
+from .evaluate import collect_logits
+from .exits import alpha_sweep, fixed_sweep
+from .layers import SpikingNet
+from .neurons import SpikingNeuron
+from .train import subset, train
+
+
+def floor_ste(x: torch.Tensor) -> torch.Tensor:
+    """floor(x) forward, identity backward (straight-through estimator)."""
+    return x + (x.floor() - x).detach()
+
+
+class QCFS(nn.Module):
+    """Quantization-clip-floor-shift activation with a trainable threshold λ (one scalar per layer).
+
+    Computed as in the QCFS code: clamp(x/λ, 0, 1) first, then the shifted floor, so that
+    d h/d x = 1 on (0, λ) and 0 outside, and d h/d λ = h/λ - x/λ on (0, λ), 1 above λ, 0 below 0.
+    """
+
+    def __init__(self, levels: int = 4, threshold: float = 8.0):
+        super().__init__()
+        if int(levels) != levels or levels < 1:
+            raise ValueError(f"QCFS levels (the quantization step L) must be an integer >= 1, got {levels}")
+        if not threshold > 0:
+            raise ValueError(f"QCFS threshold λ must be > 0, got {threshold}")
+        self.levels = int(levels)
+        self.threshold = nn.Parameter(torch.tensor(float(threshold)))
+
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}, threshold={self.threshold.item():.4g}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        unit = (x / self.threshold).clamp(0, 1)
+        return self.threshold * floor_ste(unit * self.levels + 0.5) / self.levels
+
+
+class ConvertedIF(SpikingNeuron):
+    """The IF neuron that replaces a QCFS: threshold λ (a buffer, so it follows .to(device) and is saved
+    in the state dict), initial potential λ/2. Emits binary spikes like every SpikingNeuron."""
+
+    def __init__(self, threshold: torch.Tensor, u_init: float = 0.5):
+        super().__init__(kind="if", u_init=u_init)
+        del self.v_th  # the float default of SpikingNeuron, replaced by the layer's λ
+        self.register_buffer("v_th", threshold.detach().clone().float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.time_steps is None or torch.is_grad_enabled():
+            return super().forward(x)
+        return self._spikes_in_place(x.view(self.time_steps, -1, *x.shape[1:])).flatten(0, 1)
+
+    def _spikes_in_place(self, x_seq: torch.Tensor) -> torch.Tensor:
+        """The spikes of the if_step loop, bit for bit, without autograd's temporaries: converted SNNs run
+        tens of steps at inference only, where the neuron loop dominates the cost."""
+        u = torch.empty_like(x_seq[0]).fill_(self.u_init * self.v_th)
+        spikes = torch.empty_like(x_seq)
+        fired = torch.empty_like(x_seq[0], dtype=torch.bool)
+        for x_t, spike in zip(x_seq, spikes):
+            u.add_(x_t)
+            torch.ge(u, self.v_th, out=fired)
+            spike.copy_(fired)
+            u.addcmul_(spike, self.v_th, value=-1)
+        return spikes
+
+
+class SpikingQCFS(nn.Module):
+    """Drop-in for a QCFS layer in the converted SNN: IF spikes scaled by λ (a spike carries λ of charge,
+    which is what the next layer's weights were trained to receive)."""
+
+    def __init__(self, threshold: torch.Tensor, u_init: float = 0.5):
+        super().__init__()
+        self.neuron = ConvertedIF(threshold, u_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.neuron(x) * self.neuron.v_th
+
+
+def _replace_qcfs(module: nn.Module, u_init: float) -> int:
+    replaced = 0
+    for name, child in module.named_children():
+        if isinstance(child, QCFS):
+            setattr(module, name, SpikingQCFS(child.threshold, u_init))
+            replaced += 1
+        else:
+            replaced += _replace_qcfs(child, u_init)
+    return replaced
+
+
+def convert(ann: nn.Module, u_init: float = 0.5) -> SpikingNet:
+    """A copy of the QCFS ANN in which every QCFS is an IF neuron (threshold λ, initial potential
+    u_init·λ; the paper's shift is u_init = 0.5). BatchNorm is kept as in the ANN (eval mode: a fixed
+    affine map per step). Returns the SNN in eval mode: snn(x[T, B, ...]) -> [T, B, C]."""
+    if not isinstance(ann, SpikingNet):
+        raise ValueError(f"convert needs a SpikingNet (a registry model built with neuron='qcfs'), got "
+                         f"{type(ann).__name__}; otherwise its IF neurons would never see the time axis")
+    pools = [type(m).__name__ for m in ann.modules() if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d))]
+    if pools:
+        raise ValueError(f"the ANN uses {pools[0]}: max-pooling of spikes does not convert; use average pooling")
+    snn = copy.deepcopy(ann)
+    if _replace_qcfs(snn, u_init) == 0:
+        raise ValueError(f"{type(ann).__name__} has no QCFS activation to convert; build the ANN with "
+                         "model_kw={'neuron': 'qcfs'}")
+    return snn.eval()
+
+
+def check_qcfs_config(cfg: TrainConfig) -> TrainConfig:
+    if cfg.model_kw.get("neuron") != "qcfs":
+        raise ValueError(f"experiment is not a QCFS ANN (model_kw={cfg.model_kw}); "
+                         "use a profile row with model_kw={'neuron': 'qcfs', ...}")
+    if cfg.time_steps != 1:
+        raise ValueError(f"a QCFS ANN trains with time_steps=1, got {cfg.time_steps}; the SNN's T_max is "
+                         "the t_max argument of converted_logits (default: config.CONVERSION_T_MAX)")
+    return cfg
+
+
+def qcfs_experiments(profile: str) -> list[str]:
+    """Names of the profile's QCFS-ANN experiments (the ones to convert)."""
+    return [name for name, cfg in profile_configs(profile).items() if cfg.model_kw.get("neuron") == "qcfs"]
+
+
+def conversion_t_max(cfg: TrainConfig) -> int:
+    """The paper's T_max for converted SNNs on cfg's dataset (8 on CIFAR, 64 on ImageNet)."""
+    if cfg.dataset not in CONVERSION_T_MAX:
+        raise ValueError(f"no conversion T_max for dataset {cfg.dataset!r}; pass t_max explicitly or add it to "
+                         f"config.CONVERSION_T_MAX (has {sorted(CONVERSION_T_MAX)})")
+    return CONVERSION_T_MAX[cfg.dataset]
+
+
+def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", batch_size: int | None = None,
+                     progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Test-set running-mean logits [t_max, N, C] of the SNN converted from cfg's QCFS ANN (the ANN is
+    trained first if needed), cached like evaluate.cached_logits."""
+    check_qcfs_config(cfg)
+    t_max = t_max or conversion_t_max(cfg)
+    key = {**cfg.to_dict(), "eval_T": t_max, "converted": "qcfs-if"}
+    path = artifact_dir("logits", key) / "logits.pt"
+    with lock(path.parent):
+        blob = load_cached(path, key)
+        if blob is None:
+            snn = convert(train(cfg, device=device, progress=progress))
+            _, test_ds = load_datasets(cfg.dataset)
+            # T*B images pass each layer at once: keep that near 2048 whatever T is
+            batch_size = batch_size or max(1, 2048 // t_max)
+            mean_logits, targets = collect_logits(snn, subset(test_ds, cfg.test_subset), t_max, device,
+                                                  batch_size=batch_size, progress=progress)
+            blob = {"mean_logits": mean_logits, "targets": targets}
+            save_torch(blob, path, key)
+    return blob["mean_logits"], blob["targets"]
+
+
+def accuracy_timesteps_table(mean_logits: torch.Tensor, target: torch.Tensor, fixed_t: list[int],
+                             alphas: list[float]) -> pd.DataFrame:
+    """SEENN Table 2 / Table 3 format: QCFS at fixed T beside SEENN-I at each α, one tidy row per setting
+    with accuracy (%), (average) timesteps and the paper-style cell "accuracy (T)"."""
+    t_max = mean_logits.shape[0]
+    bad = [t for t in fixed_t if not 1 <= t <= t_max]
+    if bad:
+        raise ValueError(f"fixed timesteps {bad} lie outside 1..{t_max} (the cached T_max)")
+    fixed = fixed_sweep(mean_logits, target)
+    fixed = fixed[fixed["T"].isin(fixed_t)].assign(method="QCFS", alpha=float("nan"))
+    seenn = alpha_sweep(mean_logits, target, alphas).assign(method="SEENN-I")
+    table = pd.concat([fixed.drop(columns="T"), seenn], ignore_index=True)
+    table["cell"] = [f"{a:.2f} ({t:.3g})" for a, t in zip(table.accuracy, table.avg_timesteps)]
+    return table[["method", "alpha", "avg_timesteps", "accuracy", "cell"]]

@@ -1,0 +1,208 @@
+"""QCFS activation, ANN -> SNN conversion (issue 10 checks (a), (b), (c)) and the Table 2 format."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from seenn_lib.config import get_config
+from seenn_lib.conversion import (QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config,
+                                  conversion_t_max, convert, converted_logits)
+from seenn_lib.evaluate import cached_logits
+from seenn_lib.layers import SpikingNet, repeat_time
+from seenn_lib.metrics import accuracy_per_t
+from seenn_lib.models import create_model
+from seenn_lib.neurons import SpikingNeuron
+
+
+class OneHidden(SpikingNet):
+    """Linear -> QCFS -> Linear, the smallest network the conversion applies to."""
+
+    def __init__(self, threshold: float = 1.5, levels: int = 4):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(6, 32), QCFS(levels, threshold), nn.Linear(32, 3))
+
+    def body(self, x):
+        return self.net(x)
+
+
+def _if_counts(x, threshold, time_steps, u_init=0.5):
+    neuron = ConvertedIF(torch.tensor(threshold), u_init)
+    neuron.set_time(time_steps)
+    spikes = neuron(repeat_time(x, time_steps).flatten(0, 1)).view(time_steps, *x.shape)
+    return spikes.sum(0)
+
+
+def test_qcfs_forward_hand_values():
+    # λ = 2, L = 4: x/λ clamped to [0, 1], then floor(4u + 1/2)/4, times λ
+    q = QCFS(levels=4, threshold=2.0)
+    x = torch.tensor([-1.0, 0.0, 0.2, 0.3, 0.6, 1.0, 1.9, 3.0])
+    expected = torch.tensor([0.0, 0.0, 0.0, 0.5, 0.5, 1.0, 2.0, 2.0])
+    assert torch.equal(q(x).detach(), expected)
+    # the issue's form λ·clamp(floor(xL/λ + 1/2)/L, 0, 1) gives the same values
+    assert torch.equal(2.0 * (torch.floor(x * 4 / 2.0 + 0.5) / 4).clamp(0, 1), expected)
+
+
+def test_qcfs_straight_through_gradients():
+    q = QCFS(levels=4, threshold=2.0)
+    x = torch.tensor([-1.0, 0.6, 3.0], requires_grad=True)
+    q(x).sum().backward()
+    # d/dx: 1 inside (0, λ), 0 outside; d/dλ: 0 below 0, h/λ - x/λ = 0.25 - 0.3 inside, 1 above λ
+    assert torch.allclose(x.grad, torch.tensor([0.0, 1.0, 0.0]))
+    assert math.isclose(q.threshold.grad.item(), 0.0 + (0.25 - 0.3) + 1.0, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [{"levels": 0}, {"levels": 2.5}, {"threshold": 0.0}, {"threshold": -1.0}])
+def test_qcfs_rejects_bad_parameters(kw):
+    with pytest.raises(ValueError):
+        QCFS(**kw)
+
+
+@pytest.mark.parametrize("time_steps", [1, 2, 3, 4, 7, 16])
+def test_a_if_fires_shifted_floor_count(time_steps):
+    torch.manual_seed(time_steps)
+    lam = 1.7
+    x = (torch.rand(2000) * 3.0 - 0.5) * lam  # below 0, inside (0, λ) and above λ
+    expected = torch.floor(time_steps * x / lam + 0.5).clamp(0, time_steps)
+    assert torch.equal(_if_counts(x, lam, time_steps), expected)
+
+
+def test_a_rate_at_t_equals_l_is_the_qcfs_output():
+    torch.manual_seed(0)
+    q = QCFS(levels=4, threshold=1.7)
+    x = (torch.rand(2000) * 3.0 - 0.5) * 1.7
+    rate_times_lambda = _if_counts(x, 1.7, 4) / 4 * 1.7
+    assert torch.allclose(rate_times_lambda, q(x).detach(), atol=1e-6)
+
+
+def test_a_one_hidden_layer_ann_and_its_snn_agree_at_t_equals_l():
+    torch.manual_seed(0)
+    ann = OneHidden(threshold=1.5).eval()
+    x = torch.randn(64, 6)
+    with torch.no_grad():
+        ann_out = ann(x.unsqueeze(0))[0]
+        snn = convert(ann)
+        snn_out = snn(repeat_time(x, 4)).mean(0)
+    assert torch.allclose(snn_out, ann_out, atol=1e-5)
+    assert isinstance(snn.net[1].neuron, SpikingNeuron) and snn.net[1].neuron.kind == "if"
+    assert isinstance(ann.net[1], QCFS)  # the ANN itself is left untouched
+    hidden = ann.net[1](ann.net[0](x))
+    assert 0 < (hidden > 0).float().mean() < 1  # some units quantize to 0, some fire: a real check
+
+
+def _mean_output_error(ann, snn, x, time_steps):
+    with torch.no_grad():
+        return (snn(repeat_time(x, time_steps)).mean(0) - ann(x.unsqueeze(0))[0]).abs().mean().item()
+
+
+def test_b_the_shift_reduces_the_error_at_small_t():
+    torch.manual_seed(0)
+    ann = OneHidden(threshold=1.5).eval()
+    x = torch.randn(512, 6)
+    shifted = [_mean_output_error(ann, convert(ann, u_init=0.5), x, t) for t in (1, 2, 3, 4)]
+    unshifted = [_mean_output_error(ann, convert(ann, u_init=0.0), x, t) for t in (1, 2, 3, 4)]
+    assert all(s < u for s, u in zip(shifted, unshifted))
+    assert sum(shifted) < 0.75 * sum(unshifted)
+    assert shifted[3] < 1e-5 < 0.03 < unshifted[3]  # at T = L only the shifted IF is exact
+
+
+def test_convert_rejects_what_does_not_convert():
+    with pytest.raises(ValueError, match="SpikingNet"):
+        convert(nn.Sequential(nn.Linear(2, 2), QCFS()))
+    with pytest.raises(ValueError, match="no QCFS"):
+        convert(create_model("smoke_cnn", in_channels=1, width=4, neuron="relu"))
+    ann = OneHidden()
+    ann.net.append(nn.MaxPool1d(1))
+    with pytest.raises(ValueError, match="MaxPool1d"):
+        convert(ann)
+
+
+def test_registry_qcfs_twin_converts_and_keeps_the_spiking_api():
+    torch.manual_seed(0)
+    ann = create_model("smoke_cnn", in_channels=1, width=4, neuron="qcfs", threshold=3.0)
+    qcfs = [m for m in ann.modules() if isinstance(m, QCFS)]
+    assert len(qcfs) == 3 and all(q.threshold.item() == 3.0 and q.levels == 4 for q in qcfs)
+    ann.eval()
+    x = torch.randn(3, 1, 28, 28) * 3
+    snn = convert(ann)
+    assert len(snn.neurons()) == 3 and all(n.u_init == 0.5 for n in snn.neurons())
+    assert all(k.endswith("v_th") for k in snn.state_dict() if "neuron" in k)
+    with torch.no_grad():
+        multi = snn(repeat_time(x, 6))
+        snn.reset()
+        single = torch.stack([snn.step(x) for _ in range(6)])
+        snn.reset()
+        snn.step(x)
+        keep = torch.tensor([True, False, True])
+        snn.keep(keep)
+        kept = torch.stack([snn.step(x[keep]) for _ in range(5)])
+    assert torch.allclose(multi, single, atol=1e-5)
+    assert torch.allclose(kept, multi[1:, keep], atol=1e-5)
+    assert not torch.allclose(multi[0], multi[-1])
+
+
+def test_config_checks_and_t_max():
+    cfg = get_config("ci", "qcfs")
+    assert check_qcfs_config(cfg) is cfg
+    with pytest.raises(ValueError, match="not a QCFS"):
+        check_qcfs_config(get_config("ci", "direct"))
+    with pytest.raises(ValueError, match="time_steps=1"):
+        check_qcfs_config(cfg.with_(time_steps=4))
+    assert conversion_t_max(cfg.with_(dataset="cifar10")) == 8
+    assert conversion_t_max(cfg.with_(dataset="imagenet")) == 64
+    with pytest.raises(ValueError, match="CONVERSION_T_MAX"):
+        conversion_t_max(cfg.with_(dataset="mnist-7"))
+
+
+def test_accuracy_timesteps_table_by_hand():
+    # 2 samples, 2 classes, T = 2: sample 0 is right and confident at t = 1; sample 1 is wrong at t = 1
+    # and right at t = 2. Labels [0, 1].
+    mean_logits = torch.tensor([[[4.0, 0.0], [0.2, 0.0]],
+                                [[4.0, 0.0], [0.0, 3.0]]])
+    target = torch.tensor([0, 1])
+    table = accuracy_timesteps_table(mean_logits, target, fixed_t=[1, 2], alphas=[0.9])
+    assert table.method.tolist() == ["QCFS", "QCFS", "SEENN-I"]
+    assert table.accuracy.tolist() == [50.0, 100.0, 100.0]
+    assert table.avg_timesteps.tolist() == [1.0, 2.0, 1.5]  # sample 0 exits at 1, sample 1 at 2
+    assert table.cell.tolist() == ["50.00 (1)", "100.00 (2)", "100.00 (1.5)"]
+    with pytest.raises(ValueError, match="outside 1..2"):
+        accuracy_timesteps_table(mean_logits, target, fixed_t=[4], alphas=[0.9])
+
+
+def test_c_converted_accuracy_rises_with_t_toward_the_ann(session_cache):
+    """The ci profile's QCFS ANN (trained once, shared with the notebooks): the converted SNN's accuracy
+    rises with T = 2, 4, 8, 16, 32 and ends close to the ANN's."""
+    cfg = get_config("ci", "qcfs")
+    ann_acc = accuracy_per_t(*cached_logits(cfg, progress=False)).item()
+    mean_logits, targets = converted_logits(cfg, t_max=32, progress=False)
+    acc = accuracy_per_t(mean_logits, targets)
+    curve = [acc[t - 1].item() for t in (2, 4, 8, 16, 32)]
+    print(f"ANN {ann_acc:.2f}%, converted at T = 2, 4, 8, 16, 32: {[round(a, 2) for a in curve]}")
+    assert ann_acc > 70
+    assert curve[0] < curve[2] - 5  # T = 2 is far from converged
+    assert all(later >= earlier - 1.0 for earlier, later in zip(curve, curve[1:]))
+    assert abs(curve[-1] - ann_acc) < 2.0
+
+
+@pytest.mark.gpu
+def test_converted_snn_gives_the_same_output_on_cuda():
+    torch.manual_seed(0)
+    ann = create_model("smoke_cnn", in_channels=1, width=4, neuron="qcfs", threshold=2.0).eval()
+    snn = convert(ann)
+    x = repeat_time(torch.randn(4, 1, 28, 28), 8)
+    with torch.no_grad():
+        cpu = snn(x)
+        gpu = snn.to("cuda")(x.cuda()).cpu()
+    assert torch.allclose(cpu, gpu, atol=1e-4)
+
+
+def test_in_place_inference_loop_gives_the_if_step_spikes_bit_for_bit():
+    torch.manual_seed(0)
+    neuron = ConvertedIF(torch.tensor(0.9))
+    neuron.set_time(12)
+    x = torch.randn(12 * 5, 7) * 0.8
+    reference = neuron(x)  # grad mode: the SpikingNeuron / if_step loop
+    with torch.no_grad():
+        fast = neuron(x)
+    assert torch.equal(fast, reference)
+    assert 0 < reference.mean() < 1

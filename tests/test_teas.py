@@ -1,0 +1,190 @@
+"""TEAS: spike-train conversion (Eq. 3), activity (Eq. 2), regulariser (Eq. 6), loss (Eq. 8), allocation,
+the per-layer-T network and noise injection, checked against hand-computed values."""
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from seenn_lib.layers import SpikingNet, repeat_time
+from seenn_lib.models import create_model
+from seenn_lib.neurons import SpikingNeuron
+from seenn_lib.teas import (TeasConfig, TemporalAdaptiveNet, activity_regularizer, adjust, allocate, convert_train,
+                            fire_potential, input_noise, layer_parameters, rank_correlation, rate_convert, teas_loss,
+                            time_convert, vulnerability_table)
+
+
+# ---- Eq. 3, SNN-R ----
+def test_rate_convert_expanding_by_hand():
+    # count 2 at mean firing potential 1.25: 2 + 1 - 1/1.25 = 2.2 -> x 8/4 = 4.4 -> 4
+    # count 2 at 4.0: 2.75 -> 5.5 -> 6 (halves go up); count 4 at 10: 4.9 -> 9.8 -> 10 -> clamped to 8
+    out = rate_convert(torch.tensor([2, 2, 4]), torch.tensor([1.25, 4.0, 10.0]), t_in=4, t_out=8)
+    assert out.tolist() == [4, 6, 8]
+
+
+def test_rate_convert_shrinking_and_silent_by_hand():
+    # count 3 at 2.0: 3.5 -> x 4/8 = 1.75 -> 2; count 1 at threshold: 1 -> 0.5 -> 1; a silent neuron stays silent
+    out = rate_convert(torch.tensor([3.0, 1.0, 0.0]), torch.tensor([2.0, 1.0, 0.0]), t_in=8, t_out=4)
+    assert out.tolist() == [2, 1, 0]
+    # the threshold enters as a ratio: v_th 0.5 firing at 0.5 keeps the count at equal T
+    assert rate_convert(torch.tensor([3.0]), torch.tensor([0.5]), 4, 4, v_th=0.5).tolist() == [3]
+
+
+def test_rate_convert_rejects_bad_input():
+    with pytest.raises(ValueError, match="t_in"):
+        rate_convert(torch.tensor([5.0]), torch.tensor([1.0]), t_in=4, t_out=8)
+    with pytest.raises(ValueError, match="t_out"):
+        rate_convert(torch.tensor([1.0]), torch.tensor([1.0]), t_in=4, t_out=0)
+
+
+# ---- Eq. 3, SNN-T ----
+def test_time_convert_by_hand():
+    # step 1 at threshold: x~ = 2 -> x 8/4 = 4 -> step 3; step 1 at 4.0: 1.25 -> 2.5 -> 3 -> step 2;
+    # step 0 at 10.0: 0.1 -> 0.2 -> 0 -> clamped to step 0; no spike stays -1
+    out = time_convert(torch.tensor([1, 1, 0, -1]), torch.tensor([1.0, 4.0, 10.0, 0.0]), t_in=4, t_out=8)
+    assert out.tolist() == [3, 2, 0, -1]
+    # shrinking: step 5 at 2.0: 5.5 -> x 4/8 = 2.75 -> 3 -> step 2
+    assert time_convert(torch.tensor([5]), torch.tensor([2.0]), t_in=8, t_out=4).tolist() == [2]
+
+
+# ---- membrane potentials and whole trains ----
+def test_fire_potential_matches_hand_trajectories():
+    neuron = SpikingNeuron("if")
+    neuron.set_time(4)
+    current = torch.tensor([0.6, 0.6, 0.6, 1.5]).view(4, 1)
+    spikes = neuron(current)
+    assert spikes.flatten().tolist() == [0, 1, 0, 1]
+    assert torch.allclose(fire_potential(neuron, current, spikes).flatten(), torch.tensor([0.6, 1.2, 0.8, 2.3]))
+    lif = SpikingNeuron("lif", tau=0.5)
+    lif.set_time(4)
+    current = torch.tensor([0.8, 0.8, 1.5, 0.4]).view(4, 1)
+    spikes = lif(current)
+    assert spikes.flatten().tolist() == [0, 1, 1, 0]
+    assert torch.allclose(fire_potential(lif, current, spikes).flatten(), torch.tensor([0.8, 1.2, 1.5, 0.4]))
+
+
+def test_convert_train_expanding_shrinking_and_time_coding():
+    spikes = torch.tensor([1.0, 0.0, 1.0, 0.0]).view(4, 1)
+    potential = torch.tensor([1.5, 0.7, 1.0, 0.2]).view(4, 1)  # mean firing potential 1.25 -> x~ = 2.2
+    assert convert_train(spikes, potential, 8).flatten().tolist() == [1, 1, 1, 1, 0, 0, 0, 0]
+    assert convert_train(spikes, potential, 2).flatten().tolist() == [1, 0]  # 2.2 / 2 = 1.1 -> 1
+    # SNN-T: first spike at step 0 with potential 1.5: x~ = 0.667 -> x 2 = 1.33 -> 1 -> step 0
+    assert convert_train(spikes, potential, 8, coding="time").flatten().tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    assert convert_train(spikes, potential, 4) is spikes  # equal T: passed unchanged
+    with pytest.raises(ValueError, match="coding"):
+        convert_train(spikes, potential, 8, coding="burst")
+
+
+def test_conversion_gradient_is_straight_through():
+    spikes = torch.tensor([1.0, 0.0, 1.0, 0.0]).view(4, 1).requires_grad_()
+    weights = torch.arange(1.0, 9.0).view(8, 1)
+    (convert_train(spikes, torch.ones(4, 1) * 1.25, 8) * weights).sum().backward()
+    # every input step receives (1/t_in) * sum_j dL/d out_j = 36 / 4
+    assert torch.allclose(spikes.grad, torch.full((4, 1), 9.0))
+
+
+# ---- the per-layer-T network and activity (Eq. 2) ----
+class TwoIF(SpikingNet):
+    """Two IF layers in a chain; the second layer's spikes are the 'logits'."""
+
+    def __init__(self):
+        super().__init__()
+        self.n1, self.n2 = SpikingNeuron("if"), SpikingNeuron("if")
+
+    def body(self, x):
+        return self.n2(self.n1(x))
+
+
+def test_activity_and_conversion_between_layers_by_hand():
+    x = repeat_time(torch.tensor([[0.5, 1.0, 0.0]]), 4)
+    net = TemporalAdaptiveNet(TwoIF(), [4, 2])
+    out = net(x)
+    # layer 1: 0.5/step fires at steps 2, 4; 1.0/step fires 4 times; 0 never: 6 spikes / 4 steps
+    # both fire at potential 1.0, so x~ = count -> 2*2/4 = 1 and 4*2/4 = 2 leading spikes in 2 steps;
+    # layer 2 (IF) repeats them: 1 + 2 spikes / 2 steps
+    assert out.shape == (2, 1, 3)
+    assert out[:, 0].tolist() == [[1, 1, 0], [0, 1, 0]]
+    assert [a.item() for a in net.activity] == [1.5, 1.5]
+    assert net.neurons_per_layer == [3, 3]
+    assert torch.allclose(net.rates(), torch.tensor([0.5, 0.5]))
+
+
+def test_uniform_time_steps_reproduce_the_plain_snn():
+    torch.manual_seed(0)
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=2).eval()
+    x = repeat_time(torch.randn(3, 1, 28, 28), 4)
+    net = TemporalAdaptiveNet(snn, [4, 4, 4])
+    assert torch.equal(net(x), snn(x))
+    mixed = TemporalAdaptiveNet(snn, [4, 2, 6])
+    assert mixed(x).shape == (6, 3, 10)
+    assert torch.equal(snn(x), net(x))  # the hooks are gone after the wrapper's forward
+    with pytest.raises(ValueError, match="one timestep count per spiking layer"):
+        TemporalAdaptiveNet(snn, [4, 4])
+    with pytest.raises(ValueError, match="first layer"):
+        mixed(repeat_time(torch.randn(3, 1, 28, 28), 3))
+
+
+@pytest.mark.parametrize("coding", ["rate", "time"])
+def test_gradients_reach_every_layer_through_conversions(coding):
+    torch.manual_seed(0)
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=4)
+    net = TemporalAdaptiveNet(snn, [6, 2, 4], coding=coding)
+    out = net(repeat_time(torch.randn(4, 1, 28, 28) * 2, 6))
+    teas_loss(out, torch.tensor([0, 1, 2, 3]), net.rates(), torch.tensor([1.0, 2.0, 3.0]), lam=0.1).backward()
+    convs = [m for m in snn.modules() if isinstance(m, nn.Conv2d)]
+    assert all(c.weight.grad is not None and c.weight.grad.abs().sum() > 0 for c in convs)
+
+
+def test_layer_parameters_by_hand():
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=2)
+    # conv3x3 without bias + BN (2 per channel): 1*2*9 + 4, 2*4*9 + 8, 4*8*9 + 16; the classifier is no spiking layer
+    assert layer_parameters(snn, repeat_time(torch.zeros(1, 1, 28, 28), 2)) == [22, 80, 304]
+
+
+# ---- Eq. 6, Eq. 8 ----
+def test_regularizer_and_loss_by_hand():
+    act = torch.tensor([0.5, 0.25], requires_grad=True)
+    params = torch.tensor([10.0, 20.0])
+    reg = activity_regularizer(act, params)
+    assert reg.item() == pytest.approx(10 / 0.5 + 10 / 0.25)  # sum_k act*para = 10
+    reg.backward()
+    assert act.grad.tolist() == pytest.approx([10 * (2 + 4), 20 * (2 + 4)])  # para_k * sum_l 1/act_l
+    outputs = torch.zeros(3, 2, 4)  # uniform logits: CE = log 4
+    loss = teas_loss(outputs, torch.tensor([0, 3]), torch.tensor([0.5, 0.25]), params, lam=0.3)
+    assert loss.item() == pytest.approx(torch.log(torch.tensor(4.0)).item() + 0.3 * 60 / 30)
+
+
+# ---- allocation and adjustment ----
+def test_allocation_keeps_the_most_active_layer_and_meets_the_ratio():
+    alloc = allocate([0.1, 0.4, 0.2], t_max=8, ratio=0.5)
+    assert alloc[1] == 8 and sum(alloc) / 3 <= 4 and alloc[2] >= alloc[0] >= 1
+    assert allocate([0.1, 0.4, 0.2], 8, ratio=1.0) == [8, 8, 8]
+    assert allocate([1.0, 0.0, 0.0], 8, ratio=0.1) == [8, 1, 1]  # unreachable ratio: the closest allocation
+    assert allocate([0.3, 0.3], 8, ratio=0.5) == [8, 8]  # equal activity gives no reason to shrink either
+    assert adjust([8, 2, 8], [0.4, 0.1, 0.2], 8, 0.5) == [min(c, a) for c, a in zip([8, 2, 8], allocate([0.4, 0.1, 0.2], 8, 0.5))]
+    with pytest.raises(ValueError, match="at least one > 0"):
+        allocate([0.0, 0.0], 8, 0.5)
+    with pytest.raises(ValueError, match="ratio"):
+        allocate([0.1], 8, 1.5)
+    with pytest.raises(ValueError, match="target_ratio"):
+        TeasConfig(target_ratio=0.8, init_ratio=0.5)
+
+
+# ---- vulnerable layers ----
+def test_input_noise_and_vulnerability_table():
+    torch.manual_seed(0)
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=2).eval()
+    data = TensorDataset(torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,)))
+    x = repeat_time(data.tensors[0][:2], 3)
+    clean = snn(x)
+    with input_noise(snn.neurons()[-1], 5.0):
+        assert not torch.equal(snn(x), clean)
+    assert torch.equal(snn(x), clean)
+    table = vulnerability_table(snn, 3, data, magnitudes=[0.0, 9.0], progress=False)
+    quiet = table[table.noise == 0.0]
+    assert list(quiet.layer) == [0, 1, 2] and (quiet.accuracy_noisy == quiet.accuracy_clean).all()
+    assert len(table) == 6 and (table.accuracy_drop == table.accuracy_clean - table.accuracy_noisy).all()
+    assert set(table.columns) >= {"activity", "rate", "accuracy_drop", "name"}
+
+
+def test_rank_correlation_by_hand():
+    assert rank_correlation([1, 2, 3], [10, 30, 20]) == pytest.approx(0.5)  # 1 - 6*2 / (3*8)

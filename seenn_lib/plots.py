@@ -77,9 +77,9 @@ def seenn2_tradeoff(fixed: pd.DataFrame, seenn1: pd.DataFrame, seenn2: pd.DataFr
     ax = fig.axes[0]
     sns.lineplot(data=seenn2.sort_values("beta"), x="avg_timesteps", y="accuracy", marker="D", ax=ax,
                  sort=False, estimator=None, color="crimson", label="SEENN-II (sweep of β)")
-    for row in seenn2.itertuples():
+    for i, row in enumerate(seenn2.sort_values("beta").itertuples()):
         ax.annotate(f"β={row.beta:g}", (row.avg_timesteps, row.accuracy), textcoords="offset points",
-                    xytext=(6, -4), fontsize=8, color="crimson")
+                    xytext=(8 + 34 * (i % 3), -4), fontsize=8, color="crimson")  # staggered: points may coincide
     ax.set_xlabel("timesteps T (average for SEENN-I / SEENN-II)")
     ax.legend(loc="lower right")
     fig.tight_layout()

@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · SEENN-II: a policy network picks the timesteps; the β trade-off (SEENN §3.4–3.5, Tables 1, 3, 4)
+#
+# **What the paper claims.** A small non-spiking policy network (ResNet-8 on CIFAR, 0.547% of ResNet-19's
+# operations) predicts from the image how many timesteps the SNN should run. It is trained jointly with the
+# SNN, starting from the TET-trained SEENN-I checkpoint, on the exact expectation over its categorical
+# distribution v of −R + CE (Eq. 12), with reward R = 1/2^t when the SNN is right at t and −β when wrong
+# (Eq. 7). A larger β buys accuracy with more timesteps. Reported: ResNet-19 96.01% at 1.08 average
+# timesteps on CIFAR-10 and 80.23% (1.21) on CIFAR-100; VGG-16 94.36% (1.09) / 72.76% (1.15); ImageNet
+# ResNet-34 64.18% (2.40), SEW-ResNet-34 67.48% (1.79); CIFAR10-DVS VGGSNN 82.6% (4.49).
+#
+# Here: the profile's TET model (the SEENN-I model of notebook 01) is fine-tuned jointly with a policy once
+# per β; each sample then runs the t of argmax v, read from the fine-tuned SNN's per-t logits. We compare
+# with SEENN-I at the same average number of timesteps.
+
+# %% tags=["parameters"]
+profile = "smoke"
+device = "cpu"
+experiment = "seenn2"
+betas = [0.5, 4.0, 16.0, 64.0]
+alphas = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]  # SEENN-I points drawn (the comparison uses a dense grid)
+
+# %%
+from seenn_lib.data import load_datasets, make_loader
+from seenn_lib.evaluate import cached_logits
+from seenn_lib.exits import alpha_sweep, fixed_sweep
+from seenn_lib.plots import seenn2_tradeoff
+from seenn_lib.policy import DENSE_ALPHAS, beta_sweep, get_seenn2, policy_cost, train_seenn2, versus_seenn1
+from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.train import subset
+
+setup = get_seenn2(profile, experiment)
+cfg = setup.finetune
+print(f"{cfg.model} on {cfg.dataset}; warm-up {setup.policy.warmup!r}, policy {setup.policy.model}, "
+      f"actions {setup.actions}, fine-tuning {cfg.epochs} epoch(s) at lr {cfg.lr}")
+
+# %% [markdown]
+# ## The β sweep, beside SEENN-I at equal average timesteps
+#
+# `seenn1_warmup_accuracy`: SEENN-I (confidence threshold α) on the warm-up SNN, read off its α curve at
+# SEENN-II's average T; `seenn1_same_snn_accuracy`: SEENN-I on the jointly fine-tuned SNN, so a gain from
+# the extra fine-tuning alone is not credited to the policy.
+
+# %%
+warm_logits, targets = cached_logits(setup.warmup, setup.actions[-1], device=device)
+sweep = beta_sweep(setup, betas, device=device)
+table = versus_seenn1(sweep, alpha_sweep(warm_logits, targets, DENSE_ALPHAS), "seenn1_warmup")
+save_table(table, "08_beta_sweep")
+table
+
+# %%
+fig = seenn2_tradeoff(fixed_sweep(warm_logits, targets), alpha_sweep(warm_logits, targets, alphas), sweep,
+                      title=f"SEENN-II vs SEENN-I · {cfg.model} · {cfg.dataset} ({profile})")
+save_figure(fig, "08_seenn2_tradeoff")
+
+# %% [markdown]
+# ## What the policy costs, next to the SNN
+#
+# Per sample on one test batch: the policy runs once (all multiply-accumulates, it is an ANN); the SNN runs
+# T_max steps (MACs in its encoding layer, accumulates per arriving spike elsewhere). Energy with 4.6 pJ per
+# MAC and 0.9 pJ per accumulate (seenn_lib.energy). Wall time on this device.
+
+# %%
+snn, policy = train_seenn2(setup, betas[0], device=device)
+test_ds = subset(load_datasets(cfg.dataset)[1], cfg.test_subset)
+x, _ = next(iter(make_loader(test_ds, 256, shuffle=False)))
+cost = policy_cost(snn, policy, x, setup.actions[-1], device=device)
+save_table(cost, "08_policy_cost")
+cost
+
+# %% [markdown]
+# ## Ours beside the paper (SEENN-II rows of Tables 1, 3, 4)
+#
+# Ours: the β whose SEENN-II accuracy is highest. Then the issue's two checks: SEENN-II at least as accurate
+# as SEENN-I at equal average T for some β, and accuracy and T growing with β (noise of 0.1 point allowed).
+
+# %%
+ref = paper_reference(method="SEENN-II")
+best = table.loc[table["accuracy"].idxmax()]
+note = (f"{cfg.model} · {cfg.dataset}, β={best.beta:g}; "
+        + ("" if profile == "paper" else "pipeline check, not comparable to the paper"))
+rows = []
+for r in ref.itertuples():
+    label = f"{r.model} {r.dataset} ({r.table})"
+    rows.append({"quantity": f"SEENN-II accuracy (%), {label}", "ours": best.accuracy, "paper": r.accuracy,
+                 "note": note})
+    rows.append({"quantity": f"SEENN-II average T, {label}", "ours": best.avg_timesteps, "paper": r.timesteps,
+                 "note": note})
+by_beta = table.sort_values("beta")
+rows += [
+    {"quantity": "max over β of SEENN-II − SEENN-I (warm-up SNN) accuracy at equal avg T (points)",
+     "ours": table["gap_vs_seenn1_warmup"].max(), "paper": None, "note": "issue target: ≥ −0.05"},
+    {"quantity": "max over β of SEENN-II − SEENN-I (same fine-tuned SNN) accuracy at equal avg T (points)",
+     "ours": (table["accuracy"] - table["seenn1_same_snn_accuracy"]).max(), "paper": None, "note": ""},
+    {"quantity": "largest drop in accuracy as β grows (points)",
+     "ours": float(-by_beta["accuracy"].diff().min()), "paper": None, "note": "issue target: ≤ 0.1"},
+    {"quantity": "largest drop in average T as β grows",
+     "ours": float(-by_beta["avg_timesteps"].diff().min()), "paper": None, "note": "issue target: ≤ 0"},
+    {"quantity": "policy operations / SNN operations (dense MACs of one pass)",
+     "ours": cost["dense_ops_vs_snn"].iloc[0], "paper": 0.00547,
+     "note": "paper: ResNet-8 vs ResNet-19; ours: policy vs SNN of this profile"},
+    {"quantity": "policy energy / SNN energy at T_max", "ours": cost["energy_vs_snn"].iloc[0], "paper": None,
+     "note": "the SNN's accumulates counted from its actual spikes"},
+]
+vs = versus_paper(rows)
+save_table(vs, "08_vs_paper")
+vs

@@ -66,3 +66,26 @@ def fixed_sweep(mean_logits: torch.Tensor, target: torch.Tensor) -> pd.DataFrame
         exit_t, pred = fixed_exit(mean_logits, t)
         rows.append({"T": t, **policy_summary(exit_t, pred, target)})
     return pd.DataFrame(rows)
+
+
+def calibrate_alpha(mean_logits: torch.Tensor, target: torch.Tensor, epsilon: float, delta: float,
+                    loss: str = "degradation", alphas: Iterable[float] | None = None) -> float:
+    """The cheapest SEENN-I threshold α whose expected loss against running all T_max steps is certified
+    ≤ epsilon with probability ≥ 1 − delta, from a calibration split (per-t logits [T, N, C], labels [N]).
+
+    loss="degradation": fraction of samples the early exit gets wrong that T_max gets right;
+    loss="accuracy_drop": acc(T_max) − acc(exit). Hoeffding–Bentkus (degradation) or empirical Bernstein
+    (accuracy drop) p-values with fixed-sequence testing over `alphas` (default
+    calibration.default_alpha_grid()), from the largest α down. Valid when the calibration and future
+    samples are i.i.d. (exchangeable) and unseen in training; see calibration.py.
+    Raises ValueError when not even the largest α can be certified (too few samples for ε, δ)."""
+    from .calibration import alpha_decisions, certification_table, cheapest_certified, default_alpha_grid
+
+    mean_logits = check_mean_logits(mean_logits)
+    if target.shape != mean_logits.shape[1:2]:
+        raise ValueError(f"target must be [N] with N = {mean_logits.shape[1]} (mean_logits is [T, N, C]), "
+                         f"got shape {tuple(target.shape)}")
+    grid = default_alpha_grid() if alphas is None else sorted(alphas, reverse=True)
+    exit_t, pred = alpha_decisions(mean_logits, grid)
+    table = certification_table(grid, exit_t, pred, mean_logits[-1].argmax(-1), target, epsilon, delta, loss)
+    return cheapest_certified(table)

@@ -1,6 +1,8 @@
 """Per-timestep logits of a whole test set, computed once and cached: [T, N, C] running means f_t."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -34,12 +36,17 @@ def collect_logits(model: nn.Module, dataset, time_steps: int, device="cpu", bat
     return torch.cat(chunks, 1), torch.cat(targets)
 
 
+def logits_artifact(cfg: TrainConfig, time_steps: int | None = None) -> tuple[dict, Path]:
+    """(config key, path) under which cached_logits files the test logits of `cfg` at `time_steps`."""
+    key = {**cfg.to_dict(), "eval_T": time_steps or cfg.time_steps}
+    return key, artifact_dir("logits", key) / "logits.pt"
+
+
 def cached_logits(cfg: TrainConfig, time_steps: int | None = None, device="cpu",
                   progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Test-set per-t logits of the model trained by `cfg` (trained first if needed), from the cache."""
     time_steps = time_steps or cfg.time_steps
-    key = {**cfg.to_dict(), "eval_T": time_steps}
-    path = artifact_dir("logits", key) / "logits.pt"
+    key, path = logits_artifact(cfg, time_steps)
     with lock(path.parent):
         blob = load_cached(path, key)
         if blob is None:

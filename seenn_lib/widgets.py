@@ -20,7 +20,7 @@ from .artifacts import cache_root, config_key, load_torch
 from .calibration import (LOSSES, alpha_decisions, certification_table, check_budget, cheapest_certified,
                           default_alpha_grid, exit_loss, risk_from_loss, split_indices)
 from .config import PROFILES, TrainConfig
-from .evaluate import cached_logits
+from .evaluate import cached_logits, logits_artifact
 from .exits import confidence, fixed_sweep
 from .metrics import exit_distribution, policy_summary
 
@@ -32,8 +32,7 @@ def cached_experiments(profiles: Sequence[str] | None = None) -> dict[str, Train
     found = {}
     for profile in profiles or sorted(PROFILES):
         for name, cfg in PROFILES[profile].items():
-            key = {**cfg.to_dict(), "eval_T": cfg.time_steps}  # the key evaluate.cached_logits files under
-            if (cache_root() / "logits" / config_key(key) / "logits.pt").exists():
+            if logits_artifact(cfg)[1].exists():
                 found[f"{profile} · {name} ({cfg.model}, {cfg.dataset})"] = cfg
     return found
 

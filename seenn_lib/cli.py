@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
     r.add_argument("--device", default="cpu")
     r.set_defaults(func=_reproduce)
+
+    from .bench import add_bench_parser
+    add_bench_parser(sub)
     return p
 
 

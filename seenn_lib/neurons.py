@@ -6,6 +6,9 @@ which is what makes the firing rate track the QCFS activation).
 """
 from __future__ import annotations
 
+import os
+import warnings
+
 import torch
 from torch import nn
 
@@ -79,6 +82,16 @@ class SpikingNeuron(nn.Module):
         if self.u is not None:
             self.u = self.u[mask]
 
+    def restart(self, mask: torch.Tensor) -> None:
+        """Put the samples where mask is True back at the initial potential (a slot reused in place)."""
+        if self.u is not None:
+            self.u[mask] = self.u_init * self.v_th
+
+    def grow(self, n: int) -> None:
+        """Append n new samples, at the initial potential, to the state (refilling a batch)."""
+        if self.u is not None:
+            self.u = torch.cat([self.u, self._initial(self.u.new_empty(n, *self.u.shape[1:]))])
+
     def _step(self, u, x):
         if self.kind == "lif":
             return lif_step(u, x, self.tau, self.v_th, self.width)
@@ -93,9 +106,104 @@ class SpikingNeuron(nn.Module):
             spike, self.u = self._step(u, x)
             return spike
         x_seq = x.view(self.time_steps, -1, *x.shape[1:])
+        if _BACKEND != "plain" and self.kind == "lif" and not isinstance(self.v_th, torch.Tensor):
+            u0 = self.u_init * self.v_th
+            return lif_sequence(x_seq, u0, self.tau, self.v_th, self.width, _BACKEND == "compiled").flatten(0, 1)
         u = self._initial(x_seq[0])
         spikes = []
         for x_t in x_seq:
             spike, u = self._step(u, x_t)
             spikes.append(spike)
         return torch.stack(spikes).flatten(0, 1)
+
+
+# ---- fused multi-step LIF -------------------------------------------------------------------------
+# The multi-step path above runs lif_step T times under autograd: ~10 saved tensors per step. The fused
+# path computes the same spikes in one loop, saves only the charged potentials h_t, and runs the
+# hand-derived backward loop; "compiled" additionally hands both loops to torch.compile, which turns
+# each into one kernel. Selected with set_neuron_backend (or env SEENN_NEURON_BACKEND); "plain" is the
+# reference, and "compiled" falls back to "fused" where torch.compile cannot build (no C++ compiler).
+NEURON_BACKENDS = ("plain", "fused", "compiled")
+_BACKEND = os.environ.get("SEENN_NEURON_BACKEND", "plain")
+
+
+def set_neuron_backend(name: str) -> str:
+    """Choose how multi-step LIF layers run: 'plain' (lif_step loop), 'fused', 'compiled'. Returns the
+    previous backend."""
+    global _BACKEND
+    if name not in NEURON_BACKENDS:
+        raise ValueError(f"neuron backend {name!r} is unknown: use one of {NEURON_BACKENDS}")
+    previous, _BACKEND = _BACKEND, name
+    return previous
+
+
+def _lif_forward_loop(x_seq, u0: float, tau: float, v_th: float):
+    """Spikes [T, ...] and charged potentials h_t = tau * u_{t-1} + x_t [T, ...] (lif_step's u)."""
+    u, spikes, charged = torch.full_like(x_seq[0], u0), [], []
+    for x_t in x_seq:
+        h = tau * u + x_t
+        spike = (h - v_th > 0).to(h.dtype)
+        u = h * (1.0 - spike)
+        spikes.append(spike)
+        charged.append(h)
+    return torch.stack(spikes), torch.stack(charged)
+
+
+def _lif_backward_loop(grad_spikes, charged, tau: float, v_th: float, width: float):
+    """Reverse-time gradient of lif_step's chain: with s_t = H(h_t - V), surrogate g_t and
+    u_t = h_t (1 - s_t), dL/dh_t = dL/ds_t g_t + dL/du_t ((1 - s_t) - h_t g_t), dL/du_{t-1} = tau dL/dh_t."""
+    grad_u, grads = torch.zeros_like(charged[0]), []
+    for t in range(charged.shape[0] - 1, -1, -1):
+        h = charged[t]
+        surrogate = (width - (h - v_th).abs()).clamp(min=0) / (width * width)
+        spike = (h - v_th > 0).to(h.dtype)
+        grad_h = grad_spikes[t] * surrogate + grad_u * ((1.0 - spike) - h * surrogate)
+        grads.append(grad_h)
+        grad_u = tau * grad_h
+    return torch.stack(grads[::-1])
+
+
+_COMPILED: dict = {}
+
+
+def _maybe_compiled(fn, compiled: bool):
+    if not compiled or _COMPILED.get(fn) is False:
+        return fn
+    if fn not in _COMPILED:
+        _COMPILED[fn] = torch.compile(fn, dynamic=False)
+    return _COMPILED[fn]
+
+
+def _run(fn, compiled: bool, *args):
+    try:
+        return _maybe_compiled(fn, compiled)(*args)
+    except Exception as err:  # torch.compile needs a working C++ / Triton toolchain; eager always works
+        if not compiled or _COMPILED.get(fn) is False:
+            raise
+        warnings.warn(f"torch.compile of the LIF loop failed ({type(err).__name__}: {err}); "
+                      "using the eager fused loop")
+        _COMPILED[fn] = False
+        return fn(*args)
+
+
+class _FusedLIF(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x_seq, u0, tau, v_th, width, compiled):
+        spikes, charged = _run(_lif_forward_loop, compiled, x_seq, u0, tau, v_th)
+        ctx.save_for_backward(charged)
+        ctx.params = (tau, v_th, width, compiled)
+        return spikes
+
+    @staticmethod
+    def backward(ctx, grad_spikes):
+        (charged,) = ctx.saved_tensors
+        tau, v_th, width, compiled = ctx.params
+        grad = _run(_lif_backward_loop, compiled, grad_spikes.contiguous(), charged, tau, v_th, width)
+        return grad, None, None, None, None, None
+
+
+def lif_sequence(x_seq: torch.Tensor, u0: float = 0.0, tau: float = 0.5, v_th: float = 1.0,
+                 width: float = 1.0, compiled: bool = False) -> torch.Tensor:
+    """T LIF steps on x_seq [T, ...] from potential u0: the spikes [T, ...] of repeated lif_step, with
+    the same surrogate gradient, computed by the fused loop (torch.compile'd when `compiled`)."""
+    return _FusedLIF.apply(x_seq, float(u0), float(tau), float(v_th), float(width), compiled)

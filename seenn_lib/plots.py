@@ -124,13 +124,15 @@ def throughput_energy(bench: pd.DataFrame, title: str = "") -> plt.Figure:
                          zorder=5, label="ideal (T=1 speed / T̄)")
         ax_speed.set_xlabel("throughput (images/s)")
         ax_speed.set_ylabel(model)
-        ax_speed.legend(fontsize=8, loc="lower right")
+        handles, labels = ax_speed.get_legend_handles_labels()
+        ax_speed.get_legend().remove()
         sns.barplot(data=df, y="label", x="energy_uj", hue="kind", dodge=False, ax=ax_energy, legend=False)
         ax_energy.set_xlabel("energy per image (µJ, measured spikes)")
         ax_energy.set_ylabel("")
         ax_energy.set_yticklabels([])
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
     return fig
 
 

@@ -1,0 +1,483 @@
+"""Benchmarks: realised early-exit speed and energy (SEENN Fig. 3), and the LIF kernel against SpikingJelly.
+
+`python -m seenn_lib bench inference` / `python -m seenn_lib bench neurons` write a tidy CSV, a JSON of
+the headline ratios and a seaborn figure. Every method of one benchmark is timed in the same process,
+on the same device, model and data, in interleaved rounds (the fastest round of each), so ratios hold even
+on a busy machine; absolute numbers on a shared CPU are noisy.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .devices import resolve_device
+from .energy import _dense_macs, _synaptic_ops, energy_pj
+from .inference import ConfidenceExit, EngineResult, FixedT, PlannedExit, one_at_a_time, run_engine
+from .layers import repeat_time
+from .neurons import SpikingNeuron, set_neuron_backend
+
+DEFAULT_OUT = Path("build") / "bench"
+
+
+# ---- timing ----------------------------------------------------------------------------------------
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def interleaved_seconds(jobs: dict[str, Callable[[], object]], device, rounds: int = 3,
+                        progress: bool = True) -> dict[str, float]:
+    """Fastest wall time of each job over `rounds` (the least disturbed by other load), after one warm-up
+    call each; the jobs take turns in
+    every round, so a load spike on a shared machine hits them all alike."""
+    device = resolve_device(device)
+    times = defaultdict(list)
+    for name, job in jobs.items():
+        job()
+    for _ in tqdm(range(rounds), desc="timing rounds", disable=not progress, leave=False):
+        for name, job in jobs.items():
+            _sync(device)
+            start = time.perf_counter()
+            job()
+            _sync(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
+
+
+def peak_memory_mb(fn: Callable[[], object], device) -> float:
+    """Peak allocated GPU memory of one call (MB); NaN on CPU, where PyTorch keeps no such counter."""
+    device = resolve_device(device)
+    if device.type != "cuda":
+        return float("nan")
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) / 2**20
+
+
+# ---- realised energy -------------------------------------------------------------------------------
+
+
+def engine_energy(model: nn.Module, data: torch.Tensor, t_max: int, policy, batch_size: int = 256,
+                  device="cpu") -> tuple[pd.DataFrame, EngineResult]:
+    """Energy per image of an early-exit run, from the spikes it actually produced: per weight layer,
+    MACs of the encoding layer (the first weight layer, fed the real-valued image every step) and
+    synaptic operations (spikes x fan-out) of every other layer, summed over every step each sample
+    ran, with seenn_lib.energy's costs (MAC 4.6 pJ, AC 0.9 pJ). Returns the table (columns layer, macs,
+    sops, energy_pj) and the run's EngineResult."""
+    names = {m: n for n, m in model.named_modules()}
+    totals: dict[str, dict] = {}
+    encoder: list[nn.Module] = []
+
+    def hook(layer, inputs, out):
+        row = totals.setdefault(names[layer], {"layer": names[layer], "macs": 0.0, "sops": 0.0})
+        if not encoder:  # the first weight layer to run encodes the image
+            encoder.append(layer)
+        if layer is encoder[0]:
+            row["macs"] += _dense_macs(layer, inputs[0], out)
+        else:
+            row["sops"] += _synaptic_ops(layer, inputs[0])
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        result = run_engine(model, data, t_max, policy, batch_size=batch_size, device=device)
+    finally:
+        for h in handles:
+            h.remove()
+    df = pd.DataFrame(list(totals.values()))
+    df[["macs", "sops"]] /= len(data)
+    df["energy_pj"] = energy_pj(df["macs"], df["sops"])
+    return df, result
+
+
+# ---- inference benchmark ---------------------------------------------------------------------------
+
+
+def quantile_plan(x: torch.Tensor) -> torch.Tensor:
+    """A forced exit plan for random N(0, 1) inputs, a function of the input alone (so every method
+    sees the same exits): t = 1, 2, 3, 4 when the first pixel is below 1.0, 1.5, 2.0, above; that is
+    84 / 9 / 4.4 / 2.3 % of the samples, AET ~ 1.25, the shape of SEENN's exit distributions."""
+    first = x.flatten(1)[:, 0]
+    return 1 + (first >= 1.0).long() + (first >= 1.5).long() + (first >= 2.0).long()
+
+
+def _static_job(model, x, time_steps, batch_size):
+    def job():
+        with torch.inference_mode():
+            for chunk in x.split(batch_size):
+                model(repeat_time(chunk, time_steps))
+    return job
+
+
+def _engine_job(model, x, t_max, policy, batch_size, refill=True):
+    return lambda: run_engine(model, x, t_max, policy, batch_size=batch_size, refill=refill,
+                              device=x.device)
+
+
+def benchmark_inference(model: nn.Module, x: torch.Tensor, t_max: int, policies: dict[str, object],
+                        batch_size: int = 256, device="cpu", rounds: int = 3, one_image: bool = True,
+                        label: str = "model", target: torch.Tensor | None = None,
+                        progress: bool = True) -> pd.DataFrame:
+    """Images/s of static T_max, static T = 1, the engine under each named policy and (optionally) the
+    one-image-at-a-time loop under the same policies, on the same model, data and device; with the
+    realised average timesteps, accuracy (when `target` is given), energy per image from measured
+    spikes and peak GPU memory. One tidy row per method."""
+    device = resolve_device(device)
+    model, x = model.to(device).eval(), x.to(device)
+    methods = {f"static T={t_max}": (FixedT(t_max), _static_job(model, x, t_max, batch_size)),
+               "static T=1": (FixedT(1), _static_job(model, x, 1, batch_size)),
+               # the static SNN through step() (the engine with nobody leaving early): no time-folded
+               # [T*B] activations, so each step costs what a T = 1 pass costs
+               f"static T={t_max} stepwise": (FixedT(t_max), _engine_job(model, x, t_max, FixedT(t_max), batch_size))}
+    for name, policy in policies.items():
+        methods[f"engine {name}"] = (policy, _engine_job(model, x, t_max, policy, batch_size))
+        if one_image:
+            methods[f"one-at-a-time {name}"] = (policy, lambda p=policy: one_at_a_time(model, x, t_max, p, device))
+    seconds = interleaved_seconds({k: job for k, (_, job) in methods.items()}, device, rounds, progress)
+    rows = []
+    for name, (policy, job) in methods.items():
+        energy, result = engine_energy(model, x, t_max, policy, batch_size, device)
+        rows.append({
+            "model": label, "device": str(device), "batch_size": 1 if name.startswith("one-at") else batch_size,
+            "method": name, "kind": name.split(" ")[0], "images": len(x), "t_max": t_max,
+            "avg_timesteps": result.avg_timesteps,
+            "accuracy": float((result.pred == target).float().mean() * 100) if target is not None else float("nan"),
+            "seconds": seconds[name], "images_per_s": len(x) / seconds[name],
+            "energy_uj": energy["energy_pj"].sum() / 1e6, "sops": energy["sops"].sum(),
+            "macs": energy["macs"].sum(), "peak_memory_mb": peak_memory_mb(job, device)})
+    return add_ratios(pd.DataFrame(rows))
+
+
+def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """Ideal throughput = static T = 1 images/s / realised average T; each method's fraction of it; the
+    static T_max cost in units of T_max T = 1 passes; the engine's speed-up over one-at-a-time."""
+    df = df.copy()
+    t1 = df.loc[df.method == "static T=1", "images_per_s"].item()
+    df["ideal_images_per_s"] = t1 / df["avg_timesteps"]
+    df["fraction_of_ideal"] = df["images_per_s"] / df["ideal_images_per_s"]
+    df["ideal_speedup"] = df["t_max"] / df["avg_timesteps"]
+    single = {m.removeprefix("one-at-a-time "): v for m, v in zip(df.method, df.images_per_s)
+              if m.startswith("one-at-a-time ")}
+    df["vs_one_at_a_time"] = [v / single[m.removeprefix("engine ")] if m.removeprefix("engine ") in single
+                              and m.startswith("engine ") else float("nan")
+                              for m, v in zip(df.method, df.images_per_s)]
+    return df
+
+
+def inference_targets(df: pd.DataFrame) -> pd.DataFrame:
+    """The issue's targets, one row per (model, check): measured ratio, target, pass."""
+    rows = []
+    for label, g in df.groupby("model", sort=False):
+        t_max = int(g.t_max.iloc[0])
+        static = g.loc[g.method == f"static T={t_max}", "seconds"].item()
+        one = g.loc[g.method == "static T=1", "seconds"].item()
+        stepwise = g.loc[g.method == f"static T={t_max} stepwise", "seconds"].item()
+        for name, secs in ((f"static T={t_max}", static), (f"static T={t_max} stepwise", stepwise)):
+            rows.append({"model": label, "check": f"{name} cost / ({t_max} x T=1 cost)",
+                         "ratio": secs / (t_max * one), "target": "<= 1.1"})
+        for r in g[g.kind == "engine"].itertuples():
+            rows.append({"model": label, "check": f"{r.method} / ideal (AET {r.avg_timesteps:.2f})",
+                         "ratio": r.fraction_of_ideal, "target": ">= 0.85 (CPU), >= 0.9 (GPU)"})
+            if pd.notna(r.vs_one_at_a_time):
+                rows.append({"model": label, "check": f"{r.method} / one-at-a-time", "ratio": r.vs_one_at_a_time,
+                             "target": ">= 1.5 (CPU, smoke), >= 1.0 (CPU, full ResNet-19), >= 5 (GPU)"})
+            static_mem = g.loc[g.method == f"static T={t_max}", "peak_memory_mb"].item()
+            if pd.notna(static_mem):
+                rows.append({"model": label, "check": f"{r.method} peak memory / static T={t_max}",
+                             "ratio": r.peak_memory_mb / static_mem, "target": "<= 1.0"})
+    return pd.DataFrame(rows)
+
+
+def smoke_setup(profile: str = "smoke", experiment: str = "direct", images: int = 2000, device="cpu"):
+    """The profile's trained model and `images` test images (trained first when not cached)."""
+    from .config import get_config
+    from .data import load_datasets
+    from .train import train
+    cfg = get_config(profile, experiment)
+    model = train(cfg, device=device)
+    _, test = load_datasets(cfg.dataset)
+    n = min(images, len(test))
+    x, y = map(torch.stack, zip(*[test[i] for i in range(n)]))
+    return model, x, y, cfg.time_steps
+
+
+def resnet19_setup(width_mult: float = 0.125, images: int = 256, seed: int = 0):
+    """A random-weight ResNet-19 (CIFAR-10 shape) with non-trivial BN statistics, so its neurons fire,
+    and random N(0, 1) images for the forced quantile_plan."""
+    from .models import create_model
+    torch.manual_seed(seed)
+    model = create_model("resnet19", num_classes=10, width_mult=width_mult)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(1.0, 2.0)
+            m.bias.data.uniform_(0.0, 0.5)
+    return model.eval(), torch.randn(images, 3, 32, 32)
+
+
+def run_inference_bench(profile="smoke", alphas=(0.7, 0.9, 0.99), batch_size=256, images=2000,
+                        resnet_width=0.125, resnet_images=256, resnet_batch=64, device="cpu", rounds=3,
+                        progress=True) -> pd.DataFrame:
+    """The `bench inference` suite: the profile's trained smoke model under SEENN-I at each α, and a
+    random ResNet-19 under the forced plan."""
+    model, x, y, t_max = smoke_setup(profile, images=images, device=device)
+    smoke = benchmark_inference(model, x, t_max, {f"α={a:g}": ConfidenceExit(a) for a in alphas},
+                                batch_size, device, rounds, label=f"smoke_cnn ({profile})", target=y,
+                                progress=progress)
+    resnet, xr = resnet19_setup(resnet_width, resnet_images)
+    forced = benchmark_inference(resnet, xr, 4, {"forced plan": PlannedExit(quantile_plan)}, resnet_batch,
+                                 device, rounds, label=f"resnet19 x{resnet_width:g} (random)",
+                                 progress=progress)
+    return pd.concat([smoke, forced], ignore_index=True)
+
+
+# ---- neuron benchmark ------------------------------------------------------------------------------
+
+
+def _ours(backend: str, time_steps: int) -> Callable:
+    neuron = SpikingNeuron("lif", tau=0.5)
+
+    def run(x_seq):
+        previous = set_neuron_backend(backend)
+        try:
+            neuron.set_time(time_steps)
+            return neuron(x_seq.flatten(0, 1))
+        finally:
+            set_neuron_backend(previous)
+    return run
+
+
+def spikingjelly_lif(backend: str | None = None) -> nn.Module:
+    """SpikingJelly's multi-step LIFNode with our dynamics: tau = 2 with decay_input=False and
+    v_reset = 0 is u = 0.5 u + x, hard reset to 0; PiecewiseQuadratic(alpha=1) is our triangle
+    surrogate max(0, 1 - |u - V|). backend 'reference' forces its autograd Torch path."""
+    from spikingjelly.activation_based import neuron, surrogate
+    sg = surrogate.PiecewiseQuadratic(alpha=1.0)
+    if backend == "reference":  # a callable that is not a built-in surrogate object selects the Torch reference
+        sg = _Callable(sg)
+    return neuron.LIFNode(tau=2.0, decay_input=False, v_reset=0.0, v_threshold=1.0,
+                          surrogate_function=sg, detach_reset=False, step_mode="m")
+
+
+class _Callable:
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, x):
+        return self.fn(x)
+
+
+def _sj(backend: str | None, compiled: bool) -> Callable:
+    from spikingjelly.activation_based import functional
+    node = spikingjelly_lif(backend)
+
+    def run(x_seq):
+        functional.reset_net(node)
+        return node(x_seq)
+    return torch.compile(run) if compiled else run
+
+
+def _select_sj_cuda(name: str) -> None:
+    """SpikingJelly picks its CUDA implementation (cuda / triton / torch) once per process from the
+    env var SJ_LIF_CUDA_IMPLEMENTATION; the benchmark switches it between runs."""
+    from spikingjelly._ops.lif import _selection
+    _selection._requested = name
+    _selection._selections.clear()
+
+
+def neuron_implementations(device: torch.device) -> dict[str, Callable]:
+    """name -> callable building a fresh run(x_seq) for (time_steps)."""
+    impls = {f"seenn {b}": (lambda t, b=b: _ours(b, t)) for b in ("plain", "fused", "compiled")}
+    try:
+        import spikingjelly  # noqa: F401
+    except ImportError:
+        return impls
+    sj_backends = ["cuda", "triton", "torch"] if device.type == "cuda" else ["cpu op"]
+    for b in sj_backends + ["reference"]:
+        for compiled in (False, True):
+            impls[f"spikingjelly {b}{' + torch.compile' if compiled else ''}"] = (
+                lambda t, b=b, c=compiled: _sj(None if b in ("cpu op", "cuda", "triton", "torch") else b, c))
+    return impls
+
+
+def benchmark_neurons(shapes=((4, 32, 128, 16, 16), (8, 32, 128, 16, 16)), device="cpu", rounds=5,
+                      progress=True) -> pd.DataFrame:
+    """Forward + backward time (ms) of a multi-step LIF layer on x [T, B, C, H, W] for every
+    implementation, interleaved per shape; one tidy row per (shape, implementation)."""
+    device = resolve_device(device)
+    rows = []
+    for shape in shapes:
+        x = torch.randn(*shape, device=device).mul_(1.5).requires_grad_()
+        jobs = {}
+        for name, make in neuron_implementations(device).items():
+            run = make(shape[0])
+            sj_cuda = name.split(" ")[1] if name.startswith("spikingjelly") and device.type == "cuda" else None
+
+            def job(run=run, sj_cuda=sj_cuda):
+                if sj_cuda in ("cuda", "triton", "torch"):
+                    _select_sj_cuda(sj_cuda)
+                run(x).sum().backward()
+                x.grad = None
+            try:
+                job()
+                jobs[name] = job
+            except Exception as err:  # a backend missing on this device is reported, not fatal
+                rows.append({"shape": "x".join(map(str, shape)), "time_steps": shape[0], "device": str(device),
+                             "implementation": name, "ms": float("nan"), "error": f"{type(err).__name__}: {err}"[:200]})
+        for name, s in interleaved_seconds(jobs, device, rounds, progress).items():
+            rows.append({"shape": "x".join(map(str, shape)), "time_steps": shape[0], "device": str(device),
+                         "implementation": name, "ms": s * 1000, "error": ""})
+    df = pd.DataFrame(rows)
+    fastest_sj = df[df.implementation.str.startswith("spikingjelly")].groupby("shape")["ms"].min()
+    df["vs_fastest_spikingjelly"] = df["ms"] / df["shape"].map(fastest_sj)
+    return df
+
+
+def benchmark_training_step(width_mult: float = 0.25, batch_size: int = 16, time_steps: int = 4, device="cpu",
+                            rounds: int = 3, progress: bool = True) -> pd.DataFrame:
+    """One TET training step (forward, loss, backward, SGD) of ResNet-19 on CIFAR-shaped random data,
+    with each of our LIF backends and with SpikingJelly's LIFNode in the same network."""
+    from .models import create_model
+    from .train import tet_loss
+    device = resolve_device(device)
+    x = torch.randn(batch_size, 3, 32, 32, device=device)
+    y = torch.randint(0, 10, (batch_size,), device=device)
+    variants = {f"seenn {b}": (b, None) for b in ("plain", "fused", "compiled")}
+    try:
+        import spikingjelly  # noqa: F401
+        variants["spikingjelly"] = ("plain", lambda: _FoldedSJ(time_steps))
+    except ImportError:
+        pass
+    jobs = {}
+    for name, (backend, act) in variants.items():
+        torch.manual_seed(0)
+        model = create_model("resnet19", num_classes=10, width_mult=width_mult, act=act).to(device).train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def job(model=model, opt=opt, backend=backend):
+            previous = set_neuron_backend(backend)
+            try:
+                loss = tet_loss(model(repeat_time(x, time_steps)), y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            finally:
+                set_neuron_backend(previous)
+        jobs[name] = job
+    seconds = interleaved_seconds(jobs, device, rounds, progress)
+    df = pd.DataFrame([{"model": f"resnet19 x{width_mult:g}", "batch_size": batch_size, "time_steps": time_steps,
+                        "device": str(device), "implementation": k, "ms": v * 1000} for k, v in seconds.items()])
+    if "spikingjelly" in seconds:
+        df["vs_spikingjelly"] = df["ms"] / (seconds["spikingjelly"] * 1000)
+    return df
+
+
+class _FoldedSJ(nn.Module):
+    """SpikingJelly's LIFNode inside our time-folded models: [T*B, ...] -> [T, B, ...] -> back."""
+
+    def __init__(self, time_steps: int):
+        super().__init__()
+        self.time_steps, self.node = time_steps, spikingjelly_lif()
+
+    def forward(self, x):
+        from spikingjelly.activation_based import functional
+        functional.reset_net(self.node)
+        return self.node(x.view(self.time_steps, -1, *x.shape[1:])).flatten(0, 1)
+
+
+# ---- output ----------------------------------------------------------------------------------------
+
+
+def environment(device) -> dict:
+    device = resolve_device(device)
+    info = {"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine(),
+            "note": "wall-clock timings; on a shared CPU they are noisy, ratios were measured side by side"}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    try:
+        import spikingjelly
+        info["spikingjelly"] = getattr(spikingjelly, "__version__", "installed")
+    except ImportError:
+        info["spikingjelly"] = None
+    return info
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], summary: dict, figure, name: str, out: Path) -> list[Path]:
+    """out/<name>_<table>.csv for each table, out/<name>.json, out/<name>.png + .pdf."""
+    from .artifacts import atomic_write
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [atomic_write(out / f"{name}_{k}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False))
+             for k, df in tables.items()]
+    blob = json.dumps({**summary, **{k: df.to_dict(orient="records") for k, df in tables.items()}},
+                      indent=1, default=str)
+    paths.append(atomic_write(out / f"{name}.json", lambda tmp: Path(tmp).write_text(blob)))
+    for ext in ("png", "pdf"):
+        paths.append(atomic_write(out / f"{name}.{ext}",
+                                  lambda tmp, ext=ext: figure.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")))
+    return paths
+
+
+# ---- command line ----------------------------------------------------------------------------------
+
+
+def inference_command(args) -> list[Path]:
+    from .plots import throughput_energy
+    df = run_inference_bench(args.profile, args.alphas, args.batch_size, args.images, args.resnet_width,
+                             args.resnet_images, args.resnet_batch, args.device, args.rounds)
+    targets = inference_targets(df)
+    print(df[["model", "method", "batch_size", "avg_timesteps", "images_per_s", "fraction_of_ideal",
+              "vs_one_at_a_time", "energy_uj"]].to_string(index=False))
+    print(targets.to_string(index=False))
+    fig = throughput_energy(df, f"throughput and energy per method ({args.device})")
+    return write_outputs({"results": df, "targets": targets}, environment(args.device), fig, "bench_inference",
+                         args.out)
+
+
+def neurons_command(args) -> list[Path]:
+    from .plots import neuron_benchmark
+    device = resolve_device(args.device)
+    shapes = [(4, 32, 128, 16, 16), (8, 32, 128, 16, 16)] + ([(8, 64, 128, 32, 32)] if device.type == "cuda" else [])
+    neurons = benchmark_neurons(shapes, device, args.rounds)
+    step = benchmark_training_step(args.resnet_width, args.batch_size, 4, device, args.rounds)
+    print(neurons.to_string(index=False))
+    print(step.to_string(index=False))
+    fig = neuron_benchmark(neurons, f"multi-step LIF, forward + backward ({device})")
+    return write_outputs({"neurons": neurons, "training_step": step}, environment(device), fig, "bench_neurons",
+                         args.out)
+
+
+def add_bench_parser(sub) -> None:
+    """`bench inference` and `bench neurons` subcommands for seenn_lib.cli."""
+    b = sub.add_parser("bench", help="throughput/energy of early exit (SEENN Fig. 3); LIF vs SpikingJelly")
+    which = b.add_subparsers(dest="bench", required=True)
+    inf = which.add_parser("inference", help="static T_max, T=1, the engine at several α, one-at-a-time")
+    inf.add_argument("--profile", default="smoke")
+    inf.add_argument("--alphas", type=float, nargs="+", default=[0.7, 0.9, 0.99])
+    inf.add_argument("--batch-size", type=int, default=256)
+    inf.add_argument("--images", type=int, default=2000)
+    inf.add_argument("--resnet-width", type=float, default=0.125, help="ResNet-19 width multiplier (1 = full)")
+    inf.add_argument("--resnet-images", type=int, default=256)
+    inf.add_argument("--resnet-batch", type=int, default=64)
+    inf.set_defaults(func=inference_command)
+    neu = which.add_parser("neurons", help="multi-step LIF forward+backward and a ResNet-19 TET training step")
+    neu.add_argument("--resnet-width", type=float, default=0.25)
+    neu.add_argument("--batch-size", type=int, default=16)
+    neu.set_defaults(func=neurons_command)
+    for p in (inf, neu):
+        p.add_argument("--device", default="cpu")
+        p.add_argument("--rounds", type=int, default=3)
+        p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")

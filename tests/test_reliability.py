@@ -152,3 +152,34 @@ def test_non_finite_loss_stops_with_the_step_and_keeps_the_checkpoint(tmp_path, 
     assert ckpt["step"] == 5 and all(torch.isfinite(v).all() for v in ckpt["model"].values()
                                      if v.is_floating_point())
     assert not (train_mod.model_dir(cfg) / "model.pt").exists()
+
+
+SHARED_CACHE_SNIPPET = """
+import sys, torch
+torch.set_num_threads(1)
+from seenn_lib import train as train_mod
+from seenn_lib.config import TrainConfig
+from seenn_lib.evaluate import cached_logits
+real_fit = train_mod._fit
+def counted_fit(*args, **kwargs):
+    with open(sys.argv[1], "a") as f:
+        f.write("fit\\n")
+    return real_fit(*args, **kwargs)
+train_mod._fit = counted_fit
+logits, _ = cached_logits(TrainConfig(epochs=1, train_subset=1024, test_subset=256, model_kw={"width": 4}),
+                          progress=False)
+print(float(logits.sum()))
+"""
+
+
+@pytest.mark.slow
+def test_two_runs_sharing_a_cache_train_once(tmp_path):
+    env = {**os.environ, "SEENN_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    log = tmp_path / "fits.log"
+    procs = [subprocess.Popen([sys.executable, "-c", SHARED_CACHE_SNIPPET, str(log)], env=env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outs[0] == outs[1]
+    assert log.read_text().count("fit") == 1, "the model was trained twice"
+    assert not list((tmp_path / "cache").rglob("*.tmp"))

@@ -33,7 +33,7 @@ from .exits import alpha_sweep, check_mean_logits
 from .layers import repeat_time
 from .metrics import policy_summary
 from .models import create_model
-from .train import make_optimizer, seed_everything, subset, train
+from .train import make_optimizer, run_epoch, seed_everything, subset, train
 
 # ---- checks ------------------------------------------------------------------------------------
 
@@ -195,23 +195,11 @@ def get_seenn2(profile: str, experiment: str = "seenn2") -> Seenn2Setup:
 def joint_epoch(snn: nn.Module, policy: nn.Module, loader, opt, sched, actions: tuple[int, ...],
                 beta: float, device, desc: str = "joint") -> float:
     """One epoch of Eq. 12 on SNN + policy; one SNN pass up to max(actions) gives every f_{t_k}."""
-    snn.train()
-    policy.train()
-    total, n = 0.0, 0
-    for x, y in tqdm(loader, desc=desc, leave=False, mininterval=2.0):
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+    def batch_loss(x, y):
         frames = x.shape[1] if x.dim() == 5 else actions[-1]  # event data bring their own T
         mean_logits = running_mean(snn(to_time_first(x, frames)[:actions[-1]]))
-        loss = seenn2_objective(policy(x), mean_logits, y, actions, beta)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{desc}: loss became {loss.item()}; lower the learning rate "
-                                     "(the last good checkpoint is kept)")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        total, n = total + loss.item() * len(y), n + len(y)
-    return total / max(n, 1)
+        return seenn2_objective(policy(x), mean_logits, y, actions, beta)
+    return run_epoch([snn, policy], loader, opt, sched, batch_loss, device, desc)
 
 
 def _resume(ckpt_path, key: dict, both: nn.Module, opt, sched) -> int:

@@ -32,7 +32,7 @@ from .devices import resolve_device
 from .energy import count_ops, summarize_ops
 from .layers import SpikingNet, repeat_time
 from .neurons import SpikingNeuron
-from .train import LOSSES, build_model, seed_everything, subset, train
+from .train import LOSSES, build_model, run_epoch, seed_everything, subset, train
 
 CODINGS = ("rate", "time")
 
@@ -467,20 +467,15 @@ def _mean_rates(net, dataset, device, batch_size) -> np.ndarray:
 
 def _train_epoch(net, loader, opt, params, tcfg: TeasConfig, lam: float, device, desc) -> tuple[float, np.ndarray]:
     """One epoch of Eq. 8; returns the mean loss and the per-layer mean firing rate seen while training."""
-    net.train()
-    total, rates, n = 0.0, 0.0, 0
-    for x, y in tqdm(loader, desc=desc, leave=False, mininterval=2.0):
-        x, y = x.to(device), y.to(device)
+    rates = []
+
+    def batch_loss(x, y):
         out = net(repeat_time(x, net.input_steps))
         rate = net.rates()
-        loss = teas_loss(out, y, rate, params, lam, tcfg.loss)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{desc}: loss became {loss.item()}; lower lr or lam")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        total, rates, n = total + loss.item() * len(y), rates + rate.detach().cpu().numpy() * len(y), n + len(y)
-    return total / max(n, 1), rates / max(n, 1)
+        rates.append((rate.detach().cpu().numpy(), len(y)))
+        return teas_loss(out, y, rate, params, lam, tcfg.loss)
+    loss = run_epoch([net], loader, opt, None, batch_loss, device, desc)
+    return loss, sum(r * n for r, n in rates) / max(sum(n for _, n in rates), 1)
 
 
 def teas_dir(cfg: TrainConfig, tcfg: TeasConfig):

@@ -62,22 +62,27 @@ def model_dir(cfg: TrainConfig):
     return artifact_dir("models", cfg.to_dict())
 
 
-def _train_epoch(model, loader, opt, sched, loss_fn, time_steps, device, desc, skip=0, on_step=None):
-    """One epoch; `skip` batches already done (resume mid-epoch); on_step(i) after each optimiser step."""
-    model.train()
+def run_epoch(modules: list[nn.Module], loader, opt, sched, batch_loss, device, desc: str, skip: int = 0,
+              on_step=None) -> float:
+    """One optimisation epoch over `loader`: batch_loss(x, y) -> scalar loss, then a step of `opt` and of
+    `sched` (if any). `skip` batches are already done (resume mid-epoch); on_step(i) runs after step i.
+    Returns the mean loss. A non-finite loss stops with an error naming the step."""
+    for module in modules:
+        module.train()
     total, n = 0.0, 0
     for i, (x, y) in enumerate(tqdm(loader, desc=desc, leave=False, mininterval=2.0)):
         if i < skip:
             continue
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        loss = loss_fn(model(to_time_first(x, time_steps)), y)
+        loss = batch_loss(x, y)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{desc}, step {i + 1}: loss became {loss.item()}; lower the learning "
                                      "rate (the last good checkpoint is kept)")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
+        if sched is not None:
+            sched.step()
         total, n = total + loss.item() * len(y), n + len(y)
         if on_step is not None:
             on_step(i + 1)
@@ -130,6 +135,9 @@ def _fit(cfg: TrainConfig, model: nn.Module, ctx, ckpt_path, progress: bool, che
     start, skip = _resume(ckpt_path, cfg, model, opt, sched)
     net = distributed.wrap(model, ctx)
 
+    def batch_loss(x, y):
+        return LOSSES[cfg.loss](net(to_time_first(x, cfg.time_steps)), y)
+
     def checkpoint(epoch, step):
         if ctx.main:
             save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -141,8 +149,8 @@ def _fit(cfg: TrainConfig, model: nn.Module, ctx, ckpt_path, progress: bool, che
         loader = make_loader(train_ds, batch, shuffle=True, seed=cfg.seed + epoch, rank=ctx.rank, world=ctx.world)
         every = (lambda i, e=epoch: checkpoint(e, i) if i % checkpoint_every == 0 else None
                  ) if checkpoint_every else None
-        loss = _train_epoch(net, loader, opt, sched, LOSSES[cfg.loss], cfg.time_steps, ctx.device,
-                            f"epoch {epoch + 1}/{cfg.epochs}", skip if epoch == start else 0, every)
+        loss = run_epoch([net], loader, opt, sched, batch_loss, ctx.device, f"epoch {epoch + 1}/{cfg.epochs}",
+                         skip if epoch == start else 0, every)
         epochs.set_postfix(loss=f"{loss:.3f}")
         checkpoint(epoch + 1, 0)
 

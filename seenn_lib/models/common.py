@@ -28,3 +28,14 @@ def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0,
 def conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False),
                          nn.BatchNorm2d(c_out))
+
+
+def residual_stages(block, c_in: int, stages: list[tuple[int, int]], act) -> tuple[nn.Sequential, int]:
+    """Stages of `block(c_in, c_out, stride, act)`: every stage after the first halves the resolution in
+    its first block. Returns the blocks and their output width."""
+    blocks = []
+    for i, (width, n_blocks) in enumerate(stages):
+        for j in range(n_blocks):
+            blocks.append(block(c_in, width, 2 if (i > 0 and j == 0) else 1, act))
+            c_in = width
+    return nn.Sequential(*blocks), c_in

@@ -5,7 +5,7 @@ from torch import nn
 
 from ..layers import SpikingNet
 from . import register
-from .common import conv_bn, neuron_factory
+from .common import conv_bn, neuron_factory, residual_stages
 from .resnet import BasicBlock, _scaled
 
 RESNET34_STAGES = [(64, 3), (128, 4), (256, 6), (512, 3)]
@@ -37,12 +37,7 @@ class ImageNetResNet(SpikingNet):
         c = stages[0][0]
         self.stem = nn.Sequential(conv_bn(in_channels, c, stride=2, kernel=7), act(),
                                   nn.MaxPool2d(3, stride=2, padding=1))
-        blocks = []
-        for i, (width, n_blocks) in enumerate(stages):
-            for j in range(n_blocks):
-                blocks.append(block(c, width, 2 if (i > 0 and j == 0) else 1, act))
-                c = width
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks, c = residual_stages(block, c, stages, act)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c, num_classes)
 

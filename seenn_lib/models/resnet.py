@@ -5,7 +5,7 @@ from torch import nn
 
 from ..layers import SpikingNet
 from . import register
-from .common import conv_bn, neuron_factory
+from .common import conv_bn, neuron_factory, residual_stages
 
 
 class BasicBlock(nn.Module):
@@ -33,12 +33,7 @@ class CifarResNet(SpikingNet):
         act = act or neuron_factory(**neuron_kw)
         c = stem_width or stages[0][0]
         self.stem = nn.Sequential(conv_bn(in_channels, c), act())
-        blocks = []
-        for i, (width, n_blocks) in enumerate(stages):
-            for j in range(n_blocks):
-                blocks.append(BasicBlock(c, width, 2 if (i > 0 and j == 0) else 1, act))
-                c = width
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks, c = residual_stages(BasicBlock, c, stages, act)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c, num_classes)
 

@@ -79,7 +79,7 @@ def seenn2_tradeoff(fixed: pd.DataFrame, seenn1: pd.DataFrame, seenn2: pd.DataFr
                  sort=False, estimator=None, color="crimson", label="SEENN-II (sweep of β)")
     for i, row in enumerate(seenn2.sort_values("beta").itertuples()):
         ax.annotate(f"β={row.beta:g}", (row.avg_timesteps, row.accuracy), textcoords="offset points",
-                    xytext=(8 + 34 * (i % 3), -4), fontsize=8, color="crimson")  # staggered: points may coincide
+                    xytext=(8, 5 if i % 2 else -11), fontsize=8, color="crimson")  # alternate: points may coincide
     ax.set_xlabel("timesteps T (average for SEENN-I / SEENN-II)")
     ax.legend(loc="lower right")
     fig.tight_layout()

@@ -30,6 +30,7 @@ from .devices import resolve_device
 from .energy import count_ops, summarize_ops
 from .evaluate import collect_logits, running_mean
 from .exits import alpha_sweep, check_mean_logits
+from .inference import PlannedExit
 from .layers import repeat_time
 from .metrics import policy_summary
 from .models import create_model
@@ -109,6 +110,13 @@ def policy_exit(policy_logits: torch.Tensor, mean_logits: torch.Tensor,
     choice = policy_logits.argmax(-1)
     pred = f.argmax(-1).gather(0, choice.unsqueeze(0)).squeeze(0)
     return torch.tensor(acts, device=choice.device)[choice], pred
+
+
+def planned_exit(policy: nn.Module, actions: Sequence[int]) -> PlannedExit:
+    """SEENN-II for the dynamic engine (seenn_lib.inference.run_engine): before the first step the policy
+    picks t_k = actions[argmax v] for each sample, which then leaves the batch after t_k steps."""
+    acts = torch.tensor(check_actions(actions, max(actions)))
+    return PlannedExit(lambda x: acts.to(x.device)[policy(x).argmax(-1)])
 
 
 # ---- the policy network --------------------------------------------------------------------------

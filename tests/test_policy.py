@@ -229,3 +229,24 @@ def test_cache_key_separates_betas_and_rejects_bad_beta():
     assert setup.key(2) == setup.key(2.0)
     with pytest.raises(ValueError, match="beta must be"):
         setup.key(-1.0)
+
+
+def test_engine_with_the_policy_matches_the_cached_lookup():
+    """SEENN-II through the dynamic engine (samples leave the batch at their chosen t) gives the same
+    exits and predictions as policy_exit on the cached logits."""
+    from seenn_lib.evaluate import collect_logits
+    from seenn_lib.inference import run_engine
+    from seenn_lib.policy import collect_policy_logits, planned_exit
+    from seenn_lib.models import create_model
+    from torch.utils.data import TensorDataset
+    torch.manual_seed(0)
+    snn = create_model("smoke_cnn", in_channels=1, width=4).eval()
+    policy = PolicyNet(create_model("smoke_cnn", num_classes=3, in_channels=1, width=2, neuron="relu")).eval()
+    x = torch.randn(40, 1, 28, 28) * 2
+    data = TensorDataset(x, torch.zeros(40, dtype=torch.long))
+    actions = (1, 2, 4)
+    mean_logits, _ = collect_logits(snn, data, 4, progress=False)
+    exit_t, pred = policy_exit(collect_policy_logits(policy, data), mean_logits, actions)
+    assert len(set(exit_t.tolist())) > 1  # the random policy really sends samples to different t
+    result = run_engine(snn, x, 4, planned_exit(policy, actions), batch_size=16)
+    assert torch.equal(result.exit_t.cpu(), exit_t) and torch.equal(result.pred.cpu(), pred)

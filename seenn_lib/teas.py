@@ -439,7 +439,7 @@ class TeasConfig:
 
 
 TEAS_PROFILES: dict[str, TeasConfig] = {
-    "smoke": TeasConfig(adjust_epochs=2, finetune_epochs=2, train_subset=3000, calib_samples=1000),
+    "smoke": TeasConfig(adjust_epochs=2, finetune_epochs=2, train_subset=6000, calib_samples=1000),
     "ci": TeasConfig(adjust_epochs=1, finetune_epochs=1, batch_size=64, calib_samples=200),
     # TEAS Table 1: Adam, lr 5e-4 / 1e-4, 30 retraining epochs after the 150-epoch pretraining
     # TEAS Table 2 VGG-16 CIFAR-10: T = 2048 -> 40.5 on average (ratio 0.02)

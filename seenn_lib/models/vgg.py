@@ -27,6 +27,16 @@ def vgg_features(layers, in_channels: int, act, width_mult: float) -> tuple[nn.S
     return nn.Sequential(*modules), c, pools
 
 
+def _trunk(layers, in_channels: int, act, width_mult: float, image_size: int, name: str) -> tuple[nn.Module, int]:
+    """The conv stages and the size of their flattened output at `image_size`."""
+    features, c, pools = vgg_features(layers, in_channels, act, width_mult)
+    side = image_size // 2 ** pools
+    if side < 1:
+        raise ValueError(f"image_size {image_size} is too small for {name}'s {pools} poolings; "
+                         f"use >= {2 ** pools}")
+    return features, c * side * side
+
+
 class VGG16(SpikingNet):
     """13 conv layers in five pooled stages, then FC-4096, FC-4096, FC-classes. image_size 32 gives the
     CIFAR variant (512x1x1 features), 224 the ImageNet one (512x7x7)."""
@@ -35,13 +45,10 @@ class VGG16(SpikingNet):
                  width_mult: float = 1.0, dropout: float = 0.5, act=None, **neuron_kw):
         super().__init__()
         act = act or neuron_factory(**neuron_kw)
-        self.features, c, pools = vgg_features(VGG16_LAYERS, in_channels, act, width_mult)
-        side = image_size // 2 ** pools
-        if side < 1:
-            raise ValueError(f"image_size {image_size} is too small for VGG-16's {pools} poolings; use >= 32")
+        self.features, flat = _trunk(VGG16_LAYERS, in_channels, act, width_mult, image_size, "VGG-16")
         hidden = max(1, round(4096 * width_mult))
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(c * side * side, hidden), act(), nn.Dropout(dropout),
+            nn.Flatten(), nn.Linear(flat, hidden), act(), nn.Dropout(dropout),
             nn.Linear(hidden, hidden), act(), nn.Dropout(dropout), nn.Linear(hidden, num_classes))
 
     def body(self, x):
@@ -56,11 +63,8 @@ class VGGSNN(SpikingNet):
                  width_mult: float = 1.0, act=None, **neuron_kw):
         super().__init__()
         act = act or neuron_factory(**neuron_kw)
-        self.features, c, pools = vgg_features(VGGSNN_LAYERS, in_channels, act, width_mult)
-        side = image_size // 2 ** pools
-        if side < 1:
-            raise ValueError(f"image_size {image_size} is too small for VGGSNN's {pools} poolings; use >= 16")
-        self.fc = nn.Linear(c * side * side, num_classes)
+        self.features, flat = _trunk(VGGSNN_LAYERS, in_channels, act, width_mult, image_size, "VGGSNN")
+        self.fc = nn.Linear(flat, num_classes)
 
     def body(self, x):
         return self.fc(self.features(x).flatten(1))

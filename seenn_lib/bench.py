@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .devices import resolve_device
-from .energy import _dense_macs, _synaptic_ops, energy_pj
+from .energy import WEIGHT_LAYERS, dense_macs, energy_pj, forward_hooks, synaptic_ops
 from .inference import ConfidenceExit, EngineResult, FixedT, PlannedExit, one_at_a_time, run_engine
 from .layers import repeat_time
 from .neurons import SpikingNeuron, set_neuron_backend
@@ -86,16 +86,12 @@ def engine_energy(model: nn.Module, data: torch.Tensor, t_max: int, policy, batc
         if not encoder:  # the first weight layer to run encodes the image
             encoder.append(layer)
         if layer is encoder[0]:
-            row["macs"] += _dense_macs(layer, inputs[0], out)
+            row["macs"] += dense_macs(layer, inputs[0], out)
         else:
-            row["sops"] += _synaptic_ops(layer, inputs[0])
+            row["sops"] += synaptic_ops(layer, inputs[0])
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    try:
+    with forward_hooks(model, WEIGHT_LAYERS, hook):
         result = run_engine(model, data, t_max, policy, batch_size=batch_size, device=device)
-    finally:
-        for h in handles:
-            h.remove()
     df = pd.DataFrame(list(totals.values()))
     df[["macs", "sops"]] /= len(data)
     df["energy_pj"] = energy_pj(df["macs"], df["sops"])

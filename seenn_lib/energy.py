@@ -11,6 +11,8 @@ Convention (SEENN §4.3 / App. D and the works it follows, 45 nm figures of Horo
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -27,7 +29,7 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _dense_macs(layer: nn.Module, x: torch.Tensor, out: torch.Tensor) -> int:
+def dense_macs(layer: nn.Module, x: torch.Tensor, out: torch.Tensor) -> int:
     """MACs the layer performed for this (time-folded) batch."""
     if isinstance(layer, nn.Conv2d):
         per_output = layer.in_channels // layer.groups * layer.kernel_size[0] * layer.kernel_size[1]
@@ -35,7 +37,7 @@ def _dense_macs(layer: nn.Module, x: torch.Tensor, out: torch.Tensor) -> int:
     return out.numel() * layer.in_features
 
 
-def _synaptic_ops(layer: nn.Module, x: torch.Tensor) -> float:
+def synaptic_ops(layer: nn.Module, x: torch.Tensor) -> float:
     """sum_i x_i * fanout(i): the layer applied to x with all-ones weights and no bias (exact at borders
     and strides)."""
     if isinstance(layer, nn.Conv2d):
@@ -47,6 +49,17 @@ def _synaptic_ops(layer: nn.Module, x: torch.Tensor) -> float:
 
 def _is_spiking(model: nn.Module) -> bool:
     return any(isinstance(m, SpikingNeuron) for m in model.modules())
+
+
+@contextmanager
+def forward_hooks(model: nn.Module, kinds: tuple[type, ...], hook):
+    """`hook` on every submodule of the given types while the block runs; removed afterwards."""
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, kinds)]
+    try:
+        yield
+    finally:
+        for h in handles:
+            h.remove()
 
 
 @torch.no_grad()
@@ -65,12 +78,12 @@ def count_ops(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
     def hook(layer, inputs, out):
         x = inputs[0]
         encoding = not rows
-        macs = _dense_macs(layer, x, out) / batch
+        macs = dense_macs(layer, x, out) / batch
         if spiking and not encoding:
             if (x < 0).any():
                 raise ValueError(f"layer {names[layer]} of a spiking model receives negative inputs, so "
                                  "they are not spikes; count it with the ANN twin (neuron='relu')")
-            sops, rate = _synaptic_ops(layer, x) / batch, x.float().mean().item()
+            sops, rate = synaptic_ops(layer, x) / batch, x.float().mean().item()
             dense = 0.0
         else:
             sops, rate, dense = 0.0, float("nan"), macs
@@ -79,12 +92,8 @@ def count_ops(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
                      "macs_per_step": macs / time_steps, "input_rate": rate, "macs": dense, "sops": sops})
 
     model.eval()
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, WEIGHT_LAYERS)]
-    try:
+    with forward_hooks(model, WEIGHT_LAYERS, hook):
         model(x_seq)
-    finally:
-        for h in handles:
-            h.remove()
     df = pd.DataFrame(rows)
     df["energy_pj"] = energy_pj(df["macs"], df["sops"])
     return df
@@ -109,12 +118,8 @@ def firing_rates(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
                      "firing_rate": spikes / (neurons * time_steps)})
 
     model.eval()
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, SpikingNeuron)]
-    try:
+    with forward_hooks(model, (SpikingNeuron,), hook):
         model(x_seq)
-    finally:
-        for h in handles:
-            h.remove()
     return pd.DataFrame(rows, columns=["layer", "spikes", "neurons", "firing_rate"])
 
 

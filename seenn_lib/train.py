@@ -66,7 +66,8 @@ def run_epoch(modules: list[nn.Module], loader, opt, sched, batch_loss, device, 
               on_step=None) -> float:
     """One optimisation epoch over `loader`: batch_loss(x, y) -> scalar loss, then a step of `opt` and of
     `sched` (if any). `skip` batches are already done (resume mid-epoch); on_step(i) runs after step i.
-    Returns the mean loss. A non-finite loss stops with an error naming the step."""
+    Returns the mean loss. A non-finite loss stops with an error naming the step. Gradients are on
+    whatever the caller's mode (a cached result computed lazily under no_grad may need training)."""
     for module in modules:
         module.train()
     total, n = 0.0, 0
@@ -74,7 +75,8 @@ def run_epoch(modules: list[nn.Module], loader, opt, sched, batch_loss, device, 
         if i < skip:
             continue
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        loss = batch_loss(x, y)
+        with torch.enable_grad():
+            loss = batch_loss(x, y)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{desc}, step {i + 1}: loss became {loss.item()}; lower the learning "
                                      "rate (the last good checkpoint is kept)")

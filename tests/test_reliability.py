@@ -183,3 +183,13 @@ def test_two_runs_sharing_a_cache_train_once(tmp_path):
     assert outs[0] == outs[1]
     assert log.read_text().count("fit") == 1, "the model was trained twice"
     assert not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_training_works_when_called_under_no_grad(tmp_path, monkeypatch):
+    """Cached results train their model lazily; a caller inside torch.no_grad must not break that."""
+    monkeypatch.setenv("SEENN_CACHE", str(tmp_path))
+    from seenn_lib.train import train
+    cfg = TrainConfig(epochs=1, train_subset=256, batch_size=64, model_kw={"width": 4})
+    with torch.no_grad():
+        model = train(cfg, progress=False)
+    assert all(torch.isfinite(p).all() for p in model.parameters())

@@ -1,4 +1,4 @@
-"""`python -m seenn_lib ...`: data, train, evaluate, reproduce."""
+"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, bench."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,14 @@ def _train(args):
     cfg = get_config(args.profile, args.experiment)
     train(cfg, device=args.device)
     print(model_dir(cfg) / "model.pt")
+
+
+def _train_seenn2(args):
+    from .artifacts import artifact_dir
+    from .policy import get_seenn2, train_seenn2
+    setup = get_seenn2(args.profile, args.experiment)
+    train_seenn2(setup, args.beta, device=args.device)
+    print(artifact_dir("seenn2", setup.key(args.beta)) / "model.pt")
 
 
 def _evaluate(args):
@@ -56,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--experiment", default="direct")
         c.add_argument("--device", default="cpu")
         c.set_defaults(func=func)
+    s2 = sub.add_parser("train-seenn2", help="SEENN-II joint fine-tuning of SNN + policy at one beta")
+    s2.add_argument("--profile", default="smoke")
+    s2.add_argument("--experiment", default="seenn2")
+    s2.add_argument("--beta", type=float, required=True)
+    s2.add_argument("--device", default="cpu")
+    s2.set_defaults(func=_train_seenn2)
     sub.choices["evaluate"].add_argument("--alphas", type=float, nargs="+",
                                          default=[0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
 

@@ -13,6 +13,7 @@ sum_k R_k v_k d/dtheta log v_k. At inference the policy picks argmax_k v_k and t
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import distributed
 from .artifacts import artifact_dir, load_cached, lock, save_torch
 from .config import FINETUNE_PROFILES, TrainConfig, get_config
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
@@ -200,22 +202,33 @@ def get_seenn2(profile: str, experiment: str = "seenn2") -> Seenn2Setup:
 # ---- joint fine-tuning (SEENN §3.5) --------------------------------------------------------------
 
 
-def joint_epoch(snn: nn.Module, policy: nn.Module, loader, opt, sched, actions: tuple[int, ...],
-                beta: float, device, desc: str = "joint") -> float:
-    """One epoch of Eq. 12 on SNN + policy; one SNN pass up to max(actions) gives every f_{t_k}."""
-    def batch_loss(x, y):
-        frames = x.shape[1] if x.dim() == 5 else actions[-1]  # event data bring their own T
-        mean_logits = running_mean(snn(to_time_first(x, frames)[:actions[-1]]))
-        return seenn2_objective(policy(x), mean_logits, y, actions, beta)
-    return run_epoch([snn, policy], loader, opt, sched, batch_loss, device, desc)
+class JointSeenn2(nn.Module):
+    """SNN + policy as one module, so that one DDP wrapper all-reduces both gradients. forward(x) gives
+    (policy logits [B, n], running-mean SNN logits [T_max, B, K]): one SNN pass gives every f_{t_k}.
+    Its state dict keys ("snn.*", "policy.*") are the checkpoint format of joint fine-tuning."""
+
+    def __init__(self, snn: nn.Module, policy: nn.Module, actions: tuple[int, ...]):
+        super().__init__()
+        self.snn, self.policy, self.actions = snn, policy, actions
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        frames = x.shape[1] if x.dim() == 5 else self.actions[-1]  # event data bring their own T
+        return self.policy(x), running_mean(self.snn(to_time_first(x, frames)[:self.actions[-1]]))
 
 
-def _resume(ckpt_path, key: dict, both: nn.Module, opt, sched) -> int:
+def joint_epoch(joint: nn.Module, loader, opt, sched, actions: tuple[int, ...], beta: float, device,
+                desc: str = "joint") -> float:
+    """One epoch of Eq. 12 on a JointSeenn2 (or its DDP wrapper)."""
+    return run_epoch([joint], loader, opt, sched, lambda x, y: seenn2_objective(*joint(x), y, actions, beta),
+                     device, desc)
+
+
+def _resume(ckpt_path, key: dict, joint: nn.Module, opt, sched) -> int:
     """Restore a joint fine-tuning checkpoint; returns the number of epochs already done."""
     ckpt = load_cached(ckpt_path, key)
     if ckpt is None:
         return 0
-    both.load_state_dict(ckpt["model"])
+    joint.load_state_dict(ckpt["model"])
     opt.load_state_dict(ckpt["optimizer"])
     sched.load_state_dict(ckpt["scheduler"])
     torch.set_rng_state(ckpt["rng"])
@@ -224,35 +237,45 @@ def _resume(ckpt_path, key: dict, both: nn.Module, opt, sched) -> int:
 
 def train_seenn2(setup: Seenn2Setup, beta: float, device="cpu", progress: bool = True):
     """Joint fine-tuning from the TET warm-up (trained first if needed), with atomic per-epoch
-    checkpoints and resume. Returns (snn, policy) in eval mode; cached under the config + beta."""
-    device = resolve_device(device)
+    checkpoints and resume. Returns (snn, policy) in eval mode; cached under the config + beta.
+    Under torchrun it trains data-parallel like `train`: `batch_size` is the global batch, rank 0 writes."""
+    ctx = distributed.setup(resolve_device(device))
     key = setup.key(beta)
     out = artifact_dir("seenn2", key)
-    final, ckpt_path = out / "model.pt", out / "checkpoint.pt"
-    cfg = setup.finetune
+    final = out / "model.pt"
     snn = train(setup.warmup, device=device, progress=progress)
-    policy = build_policy(setup.policy, cfg.dataset, len(setup.actions)).to(device)
-    both = nn.ModuleDict({"snn": snn, "policy": policy})
-    with lock(out):
+    policy = build_policy(setup.policy, setup.finetune.dataset, len(setup.actions))
+    joint = JointSeenn2(snn, policy, setup.actions).to(ctx.device)
+    with lock(out) if ctx.main else nullcontext():
         done = load_cached(final, key)
-        if done is not None:
-            both.load_state_dict(done["model"])
-            return snn.eval(), policy.eval()
-        seed_everything(cfg.seed)
-        train_ds = subset(load_datasets(cfg.dataset)[0], cfg.train_subset)
-        opt, sched = make_optimizer(cfg, both, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
-        start = _resume(ckpt_path, key, both, opt, sched)
-        epochs = tqdm(range(start, cfg.epochs), desc=f"SEENN-II beta={beta:g}", disable=not progress)
-        for epoch in epochs:
-            loader = make_loader(train_ds, cfg.batch_size, shuffle=True, seed=cfg.seed + epoch)
-            loss = joint_epoch(snn, policy, loader, opt, sched, setup.actions, beta, device,
-                               f"epoch {epoch + 1}/{cfg.epochs}")
-            epochs.set_postfix(loss=f"{loss:.3f}")
-            save_torch({"model": both.state_dict(), "optimizer": opt.state_dict(),
+        if done is None:
+            _fit_joint(setup, beta, joint, ctx, out / "checkpoint.pt", progress)
+            if ctx.main:
+                save_torch({"model": joint.state_dict()}, final, key)
+            distributed.barrier(ctx)
+        else:
+            joint.load_state_dict(done["model"])
+    return snn.eval(), policy.eval()
+
+
+def _fit_joint(setup: Seenn2Setup, beta: float, joint: JointSeenn2, ctx, ckpt_path, progress: bool) -> None:
+    cfg, key = setup.finetune, setup.key(beta)
+    seed_everything(cfg.seed)
+    train_ds = subset(load_datasets(cfg.dataset)[0], cfg.train_subset)
+    batch = distributed.per_rank_batch(cfg.batch_size, ctx)
+    opt, sched = make_optimizer(cfg, joint, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
+    start = _resume(ckpt_path, key, joint, opt, sched)
+    net = distributed.wrap(joint, ctx)
+    epochs = tqdm(range(start, cfg.epochs), desc=f"SEENN-II beta={beta:g}", disable=not (progress and ctx.main))
+    for epoch in epochs:
+        loader = make_loader(train_ds, batch, shuffle=True, seed=cfg.seed + epoch, rank=ctx.rank, world=ctx.world)
+        loss = joint_epoch(net, loader, opt, sched, setup.actions, beta, ctx.device,
+                           f"epoch {epoch + 1}/{cfg.epochs}")
+        epochs.set_postfix(loss=f"{loss:.3f}")
+        if ctx.main:
+            save_torch({"model": joint.state_dict(), "optimizer": opt.state_dict(),
                         "scheduler": sched.state_dict(), "rng": torch.get_rng_state(), "epoch": epoch + 1},
                        ckpt_path, key)
-        save_torch({"model": both.state_dict()}, final, key)
-    return snn.eval(), policy.eval()
 
 
 @torch.no_grad()

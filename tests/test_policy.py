@@ -10,7 +10,7 @@ from seenn_lib.config import TrainConfig
 from seenn_lib.data import make_loader
 from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
-from seenn_lib.policy import (POLICY_SPECS, PolicyNet, PolicySpec, accuracy_at_timesteps, build_policy,
+from seenn_lib.policy import (POLICY_SPECS, JointSeenn2, PolicyNet, PolicySpec, accuracy_at_timesteps, build_policy,
                               check_actions, difficulty_bins, easy_hard_samples, get_seenn2, joint_epoch,
                               policy_cost, policy_exit, seenn2_objective, seenn2_reward)
 from seenn_lib.train import make_optimizer
@@ -175,10 +175,10 @@ def test_joint_epoch_updates_snn_and_policy():
     snn = create_model("smoke_cnn", in_channels=1, width=2)
     policy = build_policy(PolicySpec(warmup="direct", model_kw={"width": 2}), "fashion-mnist", 2)
     data = TensorDataset(torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,)))
-    both = torch.nn.ModuleDict({"snn": snn, "policy": policy})
+    both = JointSeenn2(snn, policy, (1, 3))
     before = {k: v.clone() for k, v in both.state_dict().items()}
     opt, sched = make_optimizer(TrainConfig(lr=0.05, batch_size=8), both, 2)
-    loss = joint_epoch(snn, policy, make_loader(data, 8, shuffle=True), opt, sched, (1, 3), 1.0, "cpu")
+    loss = joint_epoch(both, make_loader(data, 8, shuffle=True), opt, sched, (1, 3), 1.0, "cpu")
     assert math.isfinite(loss)
     after = both.state_dict()
     assert not torch.equal(before["snn.classifier.weight"], after["snn.classifier.weight"])

@@ -108,6 +108,17 @@ def test_unknown_names():
         dataset_spec("mnist-2")
 
 
+@pytest.mark.parametrize("argv, match", [
+    (["train", "--profile", "huge"], "unknown profile"),
+    (["train-seenn2", "--experiment", "direct", "--beta", "1"], "no SEENN-II policy"),
+    (["train-seenn2", "--beta", "-1"], "beta must be"),
+])
+def test_cli_bad_input_is_one_error_line(argv, match):
+    from seenn_lib.cli import main
+    with pytest.raises(SystemExit, match=f"^error: .*{match}"):
+        main(argv)
+
+
 def test_cuda_without_gpu_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")

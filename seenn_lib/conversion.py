@@ -148,7 +148,7 @@ def conversion_t_max(cfg: TrainConfig) -> int:
     return CONVERSION_T_MAX[cfg.dataset]
 
 
-def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", batch_size: int | None = None,
+def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", batch_size: int = 256,
                      progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Test-set running-mean logits [t_max, N, C] of the SNN converted from cfg's QCFS ANN (the ANN is
     trained first if needed), cached like evaluate.cached_logits."""

@@ -11,6 +11,7 @@ from .artifacts import artifact_dir, load_cached, lock, save_torch
 from .config import TrainConfig
 from .data import load_datasets, make_loader, to_time_first
 from .devices import resolve_device
+from .layers import SpikingNet
 from .train import subset, train
 
 
@@ -23,7 +24,8 @@ def running_mean(outputs: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def collect_logits(model: nn.Module, dataset, time_steps: int, device="cpu", batch_size: int = 256,
                    progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run `model` for `time_steps` steps on every sample: (mean_logits [T, N, C], targets [N])."""
+    """Run `model` for `time_steps` steps on every sample: (mean_logits [T, N, C], targets [N]).
+    A SpikingNet runs step by step (SpikingNet.forward_stepwise), other models (ANNs, TEAS) folded."""
     if time_steps < 1:
         raise ValueError(f"time_steps must be >= 1, got {time_steps}")
     device = resolve_device(device)
@@ -31,7 +33,9 @@ def collect_logits(model: nn.Module, dataset, time_steps: int, device="cpu", bat
     chunks, targets = [], []
     for x, y in tqdm(make_loader(dataset, batch_size, shuffle=False), desc="logits", disable=not progress,
                      leave=False):
-        chunks.append(running_mean(model(to_time_first(x.to(device), time_steps))).float().cpu())
+        x_seq = to_time_first(x.to(device), time_steps)
+        out = model.forward_stepwise(x_seq) if isinstance(model, SpikingNet) else model(x_seq)
+        chunks.append(running_mean(out).float().cpu())
         targets.append(y)
     return torch.cat(chunks, 1), torch.cat(targets)
 

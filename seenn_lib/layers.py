@@ -18,6 +18,7 @@ class SpikingNet(nn.Module):
     Subclasses implement `body(x) -> logits` on folded input. They get, for free:
       forward(x_seq [T, B, ...]) -> per-timestep outputs h(x_t), [T, B, C]
       step(x_t [B, ...]) -> h(x_t) [B, C], with state carried between calls
+      forward_stepwise(x_seq) -> forward's outputs, one timestep at a time
       reset() and keep(mask) over every neuron's state.
     """
 
@@ -45,6 +46,16 @@ class SpikingNet(nn.Module):
         if neurons and neurons[0].time_steps is not None:
             self._set_time(None)
         return self.body(x_t)
+
+    def forward_stepwise(self, x_seq: torch.Tensor) -> torch.Tensor:
+        """forward(x_seq), computed through step(): no [T*B] activations, so 1/T of the memory, and on a
+        CPU the smaller tensors stay in cache (`bench inference`: ~1.5x faster than folded at T = 4).
+        The folded forward stays the training path."""
+        self.reset()
+        try:
+            return torch.stack([self.step(x_t) for x_t in x_seq])
+        finally:
+            self.reset()
 
     def reset(self) -> None:
         self._set_time(None)

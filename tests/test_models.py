@@ -33,6 +33,9 @@ def test_multi_step_equals_single_step(name, kw, shape):
     assert multi.shape == (4, shape[0], 10)
     assert torch.allclose(multi, single, atol=1e-5)
     assert not torch.allclose(multi[0], multi[-1])  # the state matters: outputs change over time
+    with torch.no_grad():  # the evaluation path, from a state left dirty by a half-finished run
+        model.step(x[:1])
+        assert torch.allclose(model.forward_stepwise(repeat_time(x, 4)), multi, atol=1e-5)
 
 
 def test_keep_drops_samples_from_every_neuron():

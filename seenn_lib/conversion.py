@@ -161,8 +161,6 @@ def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", b
         if blob is None:
             snn = convert(train(cfg, device=device, progress=progress))
             _, test_ds = load_datasets(cfg.dataset)
-            # T*B images pass each layer at once: keep that near 2048 whatever T is
-            batch_size = batch_size or max(1, 2048 // t_max)
             mean_logits, targets = collect_logits(snn, subset(test_ds, cfg.test_subset), t_max, device,
                                                   batch_size=batch_size, progress=progress)
             blob = {"mean_logits": mean_logits, "targets": targets}

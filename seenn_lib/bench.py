@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -55,16 +58,40 @@ def interleaved_seconds(jobs: dict[str, Callable[[], object]], device, rounds: i
     return {name: min(t) for name, t in times.items()}
 
 
-def peak_memory_mb(fn: Callable[[], object], device) -> float:
-    """Peak allocated GPU memory of one call (MB); NaN on CPU, where PyTorch keeps no such counter."""
+_CPU_MEMORY_PROBE = """
+import sys, torch
+from seenn_lib.bench import method_job
+torch.set_num_threads(int(sys.argv[2]))
+blob = torch.load(sys.argv[1], weights_only=False)
+job = method_job(blob["model"], blob["x"], blob["t_max"], blob["spec"], blob["batch_size"])
+status = lambda key: next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(key))
+before = status("VmRSS:")
+open("/proc/self/clear_refs", "w").write("5")  # peak RSS (VmHWM) := current RSS
+job()
+print((status("VmHWM:") - before) / 1024)
+"""
+
+
+def peak_memory_mb(model, x, t_max, spec, batch_size, device) -> float:
+    """Peak memory (MB) one run of a benchmark method adds over what its model and data hold. CUDA: the
+    allocator's counter. CPU (Linux): the peak resident set of a fresh process running it once, over its
+    resident set just before (a fresh process, since a warm allocator reuses freed pages); NaN elsewhere."""
     device = resolve_device(device)
-    if device.type != "cuda":
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        method_job(model, x, t_max, spec, batch_size)()
+        torch.cuda.synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    if not Path("/proc/self/clear_refs").exists():
         return float("nan")
-    torch.cuda.synchronize(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    fn()
-    torch.cuda.synchronize(device)
-    return torch.cuda.max_memory_allocated(device) / 2**20
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "job.pt"
+        torch.save({"model": model, "x": x, "t_max": t_max, "spec": spec, "batch_size": batch_size}, path)
+        out = subprocess.run([sys.executable, "-c", _CPU_MEMORY_PROBE, str(path), str(torch.get_num_threads())],
+                             capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
 
 
 # ---- realised energy -------------------------------------------------------------------------------
@@ -109,43 +136,49 @@ def quantile_plan(x: torch.Tensor) -> torch.Tensor:
     return 1 + (first >= 1.0).long() + (first >= 1.5).long() + (first >= 2.0).long()
 
 
-def _static_job(model, x, time_steps, batch_size, folded=False):
-    """Every sample for `time_steps` steps: step by step (the evaluation path) or time-folded [T*B]
-    (the training layout)."""
-    def job():
-        with torch.inference_mode():
-            for chunk in x.split(batch_size):
-                x_seq = repeat_time(chunk, time_steps)
-                model(x_seq) if folded else model.forward_stepwise(x_seq)
-    return job
+def method_job(model, x, t_max, spec: tuple, batch_size: int) -> Callable[[], object]:
+    """One benchmark method as a callable. spec: ("static", T, folded) runs every sample T steps, step by
+    step (the evaluation path) or time-folded [T*B] (the training layout); ("engine", policy) and
+    ("one-at-a-time", policy) run early exit."""
+    kind, *args = spec
+    if kind == "static":
+        time_steps, folded = args
 
-
-def _engine_job(model, x, t_max, policy, batch_size, refill=True):
-    return lambda: run_engine(model, x, t_max, policy, batch_size=batch_size, refill=refill,
-                              device=x.device)
+        def job():
+            with torch.inference_mode():
+                for chunk in x.split(batch_size):
+                    x_seq = repeat_time(chunk, time_steps)
+                    model(x_seq) if folded else model.forward_stepwise(x_seq)
+        return job
+    if kind == "engine":
+        return lambda: run_engine(model, x, t_max, args[0], batch_size=batch_size, device=x.device)
+    return lambda: one_at_a_time(model, x, t_max, args[0], x.device)
 
 
 def benchmark_inference(model: nn.Module, x: torch.Tensor, t_max: int, policies: dict[str, object],
                         batch_size: int = 256, device="cpu", rounds: int = 3, one_image: bool = True,
                         label: str = "model", target: torch.Tensor | None = None,
-                        progress: bool = True) -> pd.DataFrame:
+                        progress: bool = True, memory: bool = True) -> pd.DataFrame:
     """Images/s of static T_max, static T = 1, the engine under each named policy and (optionally) the
     one-image-at-a-time loop under the same policies, on the same model, data and device; with the
     realised average timesteps, accuracy (when `target` is given), energy per image from measured
-    spikes and peak GPU memory. One tidy row per method."""
+    spikes and (with `memory`; a few seconds per method on a CPU) peak memory from peak_memory_mb.
+    One tidy row per method."""
     device = resolve_device(device)
     model, x = model.to(device).eval(), x.to(device)
-    methods = {f"static T={t_max}": (FixedT(t_max), _static_job(model, x, t_max, batch_size)),
-               "static T=1": (FixedT(1), _static_job(model, x, 1, batch_size)),
-               f"static T={t_max} folded": (FixedT(t_max), _static_job(model, x, t_max, batch_size, folded=True))}
+    specs = {f"static T={t_max}": ("static", t_max, False), "static T=1": ("static", 1, False),
+             f"static T={t_max} folded": ("static", t_max, True)}
     for name, policy in policies.items():
-        methods[f"engine {name}"] = (policy, _engine_job(model, x, t_max, policy, batch_size))
+        specs[f"engine {name}"] = ("engine", policy)
         if one_image:
-            methods[f"one-at-a-time {name}"] = (policy, lambda p=policy: one_at_a_time(model, x, t_max, p, device))
-    seconds = interleaved_seconds({k: job for k, (_, job) in methods.items()}, device, rounds, progress)
+            specs[f"one-at-a-time {name}"] = ("one-at-a-time", policy)
+    jobs = {name: method_job(model, x, t_max, spec, batch_size) for name, spec in specs.items()}
+    seconds = interleaved_seconds(jobs, device, rounds, progress)
     rows = []
-    for name, (policy, job) in methods.items():
+    for name, spec in specs.items():
+        policy = FixedT(spec[1]) if spec[0] == "static" else spec[1]
         energy, result = engine_energy(model, x, t_max, policy, batch_size, device)
+        memory_mb = peak_memory_mb(model, x, t_max, spec, batch_size, device) if memory else float("nan")
         rows.append({
             "model": label, "device": str(device), "batch_size": 1 if name.startswith("one-at") else batch_size,
             "method": name, "kind": name.split(" ")[0], "images": len(x), "t_max": t_max,
@@ -153,7 +186,7 @@ def benchmark_inference(model: nn.Module, x: torch.Tensor, t_max: int, policies:
             "accuracy": float((result.pred == target).float().mean() * 100) if target is not None else float("nan"),
             "seconds": seconds[name], "images_per_s": len(x) / seconds[name],
             "energy_uj": energy["energy_pj"].sum() / 1e6, "sops": energy["sops"].sum(),
-            "macs": energy["macs"].sum(), "peak_memory_mb": peak_memory_mb(job, device)})
+            "macs": energy["macs"].sum(), "peak_memory_mb": memory_mb})
     return add_ratios(pd.DataFrame(rows))
 
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-from seenn_lib.bench import engine_energy, quantile_plan, resnet19_setup
+from seenn_lib.bench import engine_energy, peak_memory_mb, quantile_plan, resnet19_setup
 from seenn_lib.energy import count_ops, summarize_ops
 from seenn_lib.evaluate import collect_logits
 from seenn_lib.exits import confidence_exit, fixed_exit
@@ -168,3 +168,12 @@ def test_bad_inputs_are_rejected(random_resnet):
         run_engine(model, x, 4, lambda xb: torch.zeros(len(xb)))
     with pytest.raises(ValueError, match="needs a seenn_lib.layers.SpikingNet"):
         run_engine(torch.nn.Linear(3, 3), x, 4, FixedT(1))
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/clear_refs").exists(), reason="Linux /proc only")
+def test_cpu_peak_memory_sees_the_time_folded_activations():
+    """T = 16 folded holds [16*256, 16, 28, 28] activations (~200 MB each); step by step 1/16 of that."""
+    model, x = create_model("smoke_cnn", in_channels=1, width=16).eval(), torch.randn(256, 1, 28, 28)
+    folded = peak_memory_mb(model, x, 16, ("static", 16, True), 256, "cpu")
+    stepwise = peak_memory_mb(model, x, 16, ("static", 16, False), 256, "cpu")
+    assert folded > stepwise + 300, (folded, stepwise)

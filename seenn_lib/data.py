@@ -103,7 +103,8 @@ def _copy_debian_fmnist(raw: Path) -> bool:
 def _apt_install_fmnist() -> bool:
     if shutil.which("apt-get") is None or os.geteuid() != 0:
         return False
-    cmd = "apt-get install -y -qq dataset-fashion-mnist || (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist)"
+    install = "apt-get install -y -qq dataset-fashion-mnist"
+    cmd = f"{install} || (apt-get update -qq && {install})"
     return subprocess.run(["bash", "-c", cmd], capture_output=True).returncode == 0
 
 

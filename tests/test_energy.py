@@ -47,7 +47,8 @@ def test_conv_synaptic_ops_count_the_true_fanout_and_spike_counts():
     class Net(SpikingNet):
         def __init__(self):
             super().__init__()
-            self.enc, self.sn, self.conv = nn.Conv2d(1, 1, 1, bias=False), SpikingNeuron("if"), nn.Conv2d(1, 5, 3, padding=1)
+            self.enc, self.sn = nn.Conv2d(1, 1, 1, bias=False), SpikingNeuron("if")
+            self.conv = nn.Conv2d(1, 5, 3, padding=1)
 
         def body(self, x):
             return self.conv(self.sn(self.enc(x)) * x.new_tensor(self.scale))

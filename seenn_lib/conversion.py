@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .artifacts import artifact_dir, load_cached, lock, save_torch
-from .config import CONVERSION_T_MAX, TrainConfig, profile_configs
+from .config import CONVERSION_EXIT_T_MAX, CONVERSION_T_MAX, TrainConfig, profile_configs
 from .data import load_datasets
 from .evaluate import collect_logits
 from .exits import alpha_sweep, fixed_sweep
@@ -148,6 +148,16 @@ def conversion_t_max(cfg: TrainConfig) -> int:
     return CONVERSION_T_MAX[cfg.dataset]
 
 
+def exit_t_max(cfg: TrainConfig) -> int:
+    """T_max of the converted SNN that SEENN-I runs on (a sample that never reaches confidence α stops
+    there): 8 on CIFAR, the T that Table 2 compares QCFS at; 64 on ImageNet (Table 3). May be below
+    conversion_t_max, which also covers the accuracy-vs-T curve (Fashion-MNIST: SEENN-I at 8, curve to 32)."""
+    if cfg.dataset not in CONVERSION_EXIT_T_MAX:
+        raise ValueError(f"no SEENN-I T_max for dataset {cfg.dataset!r}; add it to config.CONVERSION_EXIT_T_MAX "
+                         f"(has {sorted(CONVERSION_EXIT_T_MAX)})")
+    return min(CONVERSION_EXIT_T_MAX[cfg.dataset], conversion_t_max(cfg))
+
+
 def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", batch_size: int = 256,
                      progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Test-set running-mean logits [t_max, N, C] of the SNN converted from cfg's QCFS ANN (the ANN is
@@ -169,16 +179,20 @@ def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", b
 
 
 def accuracy_timesteps_table(mean_logits: torch.Tensor, target: torch.Tensor, fixed_t: list[int],
-                             alphas: list[float]) -> pd.DataFrame:
+                             alphas: list[float], exit_t_max: int | None = None) -> pd.DataFrame:
     """SEENN Table 2 / Table 3 format: QCFS at fixed T beside SEENN-I at each α, one tidy row per setting
-    with accuracy (%), (average) timesteps and the paper-style cell "accuracy (T)"."""
+    with accuracy (%), (average) timesteps and the paper-style cell "accuracy (T)". SEENN-I runs on the
+    first `exit_t_max` steps (default: all cached ones; see exit_t_max(cfg))."""
     t_max = mean_logits.shape[0]
     bad = [t for t in fixed_t if not 1 <= t <= t_max]
     if bad:
         raise ValueError(f"fixed timesteps {bad} lie outside 1..{t_max} (the cached T_max)")
+    exit_t_max = exit_t_max or t_max
+    if not 1 <= exit_t_max <= t_max:
+        raise ValueError(f"exit_t_max {exit_t_max} lies outside 1..{t_max} (the cached T_max)")
     fixed = fixed_sweep(mean_logits, target)
     fixed = fixed[fixed["T"].isin(fixed_t)].assign(method="QCFS", alpha=float("nan"))
-    seenn = alpha_sweep(mean_logits, target, alphas).assign(method="SEENN-I")
+    seenn = alpha_sweep(mean_logits[:exit_t_max], target, alphas).assign(method="SEENN-I")
     table = pd.concat([fixed.drop(columns="T"), seenn], ignore_index=True)
     table["cell"] = [f"{a:.2f} ({t:.3g})" for a, t in zip(table.accuracy, table.avg_timesteps)]
     return table[["method", "alpha", "avg_timesteps", "accuracy", "cell"]]

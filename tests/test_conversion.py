@@ -7,7 +7,7 @@ from torch import nn
 
 from seenn_lib.config import get_config
 from seenn_lib.conversion import (QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config,
-                                  conversion_t_max, convert, converted_logits)
+                                  conversion_t_max, convert, converted_logits, exit_t_max)
 from seenn_lib.evaluate import cached_logits
 from seenn_lib.layers import SpikingNet, repeat_time
 from seenn_lib.metrics import accuracy_per_t
@@ -152,6 +152,12 @@ def test_config_checks_and_t_max():
     assert conversion_t_max(cfg.with_(dataset="imagenet")) == 64
     with pytest.raises(ValueError, match="CONVERSION_T_MAX"):
         conversion_t_max(cfg.with_(dataset="mnist-7"))
+    # SEENN-I's T_max: Table 2 runs it on the CIFAR SNN of T = 8, Table 3 on ImageNet's of 64; Fashion-MNIST
+    # compares at T = 8 like CIFAR while its curve runs to 32
+    assert exit_t_max(cfg.with_(dataset="cifar10")) == 8 and exit_t_max(cfg.with_(dataset="imagenet")) == 64
+    assert exit_t_max(cfg) == 8 < conversion_t_max(cfg) == 32
+    with pytest.raises(ValueError, match="CONVERSION_EXIT_T_MAX"):
+        exit_t_max(cfg.with_(dataset="mnist-7"))
 
 
 def test_accuracy_timesteps_table_by_hand():
@@ -167,6 +173,11 @@ def test_accuracy_timesteps_table_by_hand():
     assert table.cell.tolist() == ["50.00 (1)", "100.00 (2)", "100.00 (1.5)"]
     with pytest.raises(ValueError, match="outside 1..2"):
         accuracy_timesteps_table(mean_logits, target, fixed_t=[4], alphas=[0.9])
+    # SEENN-I on the first step only: sample 1 cannot wait for t = 2 and is wrong; QCFS columns unchanged
+    short = accuracy_timesteps_table(mean_logits, target, fixed_t=[1, 2], alphas=[0.9], exit_t_max=1)
+    assert short.accuracy.tolist() == [50.0, 100.0, 50.0] and short.avg_timesteps.tolist() == [1.0, 2.0, 1.0]
+    with pytest.raises(ValueError, match="exit_t_max 3"):
+        accuracy_timesteps_table(mean_logits, target, fixed_t=[1], alphas=[0.9], exit_t_max=3)
 
 
 def test_c_converted_accuracy_rises_with_t_toward_the_ann(session_cache):

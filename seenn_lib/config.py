@@ -53,8 +53,9 @@ PROFILES: dict[str, dict[str, TrainConfig]] = {
         # points, the size of the gaps the SEENN-I-vs-QCFS comparison turns on.
         "qcfs": TrainConfig(time_steps=1, loss="ce", epochs=1, train_subset=20000,
                             optimizer="adam", lr=1e-3, model_kw={"width": 16, "neuron": "qcfs", "threshold": 1.5}),
-        # TEAS (seenn_lib.teas.TEAS_PROFILES): a directly trained SNN with room to shrink its T
-        "teas": TrainConfig(time_steps=8, epochs=2, train_subset=12000, model_kw={"width": 16}),
+        # TEAS (seenn_lib.teas.TEAS_PROFILES): a directly trained SNN with room to shrink its T. TEAS evaluates
+        # ~10 networks with per-layer T (hooks, T = 8): 3,000 test images keep that ~30 s per run
+        "teas": TrainConfig(time_steps=8, epochs=2, train_subset=12000, test_subset=3000, model_kw={"width": 16}),
         # notebooks 04 / 05: the ImageNet and CIFAR10-DVS pipelines on small generated data
         "imagenet_resnet34": TrainConfig(dataset="imagenet_synthetic", model="resnet34", time_steps=4, epochs=3,
                                          batch_size=16, lr=0.05, model_kw={"width_mult": 0.125}),

@@ -367,10 +367,11 @@ def teas_loss(outputs: torch.Tensor, target: torch.Tensor, rates: torch.Tensor, 
     return base + lam * activity_regularizer(rates, params) / params.sum()
 
 
-def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1) -> list[int]:
+def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1,
+             caps: Sequence[int] | None = None) -> list[int]:
     """Initial allocation (§3.3): the most active layer keeps t_max, layer l gets round(t_max·(a_l/a_max)^γ)
-    (at least t_min), with γ >= 0 the smallest exponent whose mean T is at most ratio·t_max; where no γ
-    reaches it, the closest allocation (most active layers at t_max, others at t_min)."""
+    (at least t_min, at most caps[l] when given), with γ >= 0 the smallest exponent whose mean T is at most
+    ratio·t_max; where no γ reaches it, the closest allocation (most active layers at t_max, others at t_min)."""
     _check_steps(t_max=t_max, t_min=t_min)
     if not 0 < ratio <= 1:
         raise ValueError(f"ratio (target mean T / t_max) must be in (0, 1], got {ratio}")
@@ -378,9 +379,10 @@ def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1
     if a.ndim != 1 or len(a) == 0 or (a < 0).any() or a.max() == 0:
         raise ValueError(f"activity must be a non-empty list of non-negative numbers with at least one > 0, got {a}")
     relative, target = a / a.max(), ratio * t_max
+    upper = t_max if caps is None else np.maximum(np.asarray(caps), t_min)
 
     def alloc(gamma: float) -> np.ndarray:
-        return np.clip(np.floor(t_max * relative ** gamma + 0.5), t_min, t_max)
+        return np.clip(np.floor(t_max * relative ** gamma + 0.5), t_min, upper)
 
     low, high = 0.0, 1.0
     while alloc(high).mean() > target and high < 1e4:
@@ -388,13 +390,14 @@ def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1
     for _ in range(60):
         mid = (low + high) / 2
         low, high = (mid, high) if alloc(mid).mean() > target else (low, mid)
-    return [int(t) for t in alloc(high)]
+    return [int(t) for t in (alloc(0.0) if alloc(0.0).mean() <= target else alloc(high))]
 
 
 def adjust(current: Sequence[int], activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1) -> list[int]:
     """Temporal adjustment (§3.3): re-allocate from the latest activity toward `ratio`, only ever removing
-    timesteps (the least active layers lose the most)."""
-    return [min(c, t) for c, t in zip(current, allocate(activity, t_max, ratio, t_min))]
+    timesteps (the least active layers lose the most). The search runs under the current T_l as caps, so a
+    layer whose activity rose while it was short does not drag the others below the ratio."""
+    return allocate(activity, t_max, ratio, t_min, caps=current)
 
 
 # ---- training (§3.3) ------------------------------------------------------------------------------------
@@ -439,7 +442,10 @@ class TeasConfig:
 
 
 TEAS_PROFILES: dict[str, TeasConfig] = {
-    "smoke": TeasConfig(adjust_epochs=2, finetune_epochs=2, train_subset=6000, calib_samples=1000),
+    # smoke: the regulariser at λ = 0.5 silences the two deeper layers of the 3-layer CNN and costs ~4
+    # points; at 0.05 it still shapes the rates at no accuracy cost. Mean T 8 -> 4 (the issue's 2x).
+    "smoke": TeasConfig(adjust_epochs=2, finetune_epochs=2, train_subset=6000, calib_samples=1000, lam=0.05,
+                        target_ratio=0.5),
     "ci": TeasConfig(adjust_epochs=1, finetune_epochs=1, batch_size=64, calib_samples=200),
     # TEAS Table 1: Adam, lr 5e-4 / 1e-4, 30 retraining epochs after the 150-epoch pretraining
     # TEAS Table 2 VGG-16 CIFAR-10: T = 2048 -> 40.5 on average (ratio 0.02)

@@ -160,7 +160,10 @@ def test_allocation_keeps_the_most_active_layer_and_meets_the_ratio():
     assert allocate([0.1, 0.4, 0.2], 8, ratio=1.0) == [8, 8, 8]
     assert allocate([1.0, 0.0, 0.0], 8, ratio=0.1) == [8, 1, 1]  # unreachable ratio: the closest allocation
     assert allocate([0.3, 0.3], 8, ratio=0.5) == [8, 8]  # equal activity gives no reason to shrink either
-    assert adjust([8, 2, 8], [0.4, 0.1, 0.2], 8, 0.5) == [min(c, a) for c, a in zip([8, 2, 8], allocate([0.4, 0.1, 0.2], 8, 0.5))]
+    # adjustment re-allocates under the current T as caps: [8, 3, 1] is the smallest-γ allocation of mean <= 4
+    assert adjust([8, 6, 4], [0.4, 0.2, 0.1], 8, 0.5) == [8, 3, 1]
+    # a short layer that became the most active keeps its T and does not push the others below the ratio
+    assert adjust([8, 1, 1], [0.1, 0.4, 0.2], 8, 0.45) == [8, 1, 1]
     with pytest.raises(ValueError, match="at least one > 0"):
         allocate([0.0, 0.0], 8, 0.5)
     with pytest.raises(ValueError, match="ratio"):

@@ -58,6 +58,21 @@ def interleaved_seconds(jobs: dict[str, Callable[[], object]], device, rounds: i
     return {name: min(t) for name, t in times.items()}
 
 
+def steady_cpu_allocator() -> bool:
+    """Keep freed memory in glibc's heap (no mmap for large blocks, no trimming). By default glibc returns
+    blocks over 32 MB to the OS, so each call of a kernel on [8, 32, 128, 16, 16] tensors pays page faults
+    for fresh pages that cost more than the kernel, and how many depends on the order the jobs ran in.
+    Returns whether it applied (glibc only)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 2**30) and libc.mallopt(m_trim_threshold, 2**31 - 1))
+    except (OSError, AttributeError):
+        return False
+
+
 _CPU_MEMORY_PROBE = """
 import sys, torch
 from seenn_lib.bench import method_job
@@ -480,14 +495,15 @@ def inference_command(args) -> list[Path]:
 def neurons_command(args) -> list[Path]:
     from .plots import neuron_benchmark
     device = resolve_device(args.device)
+    steady = device.type == "cpu" and steady_cpu_allocator()
     shapes = [(4, 32, 128, 16, 16), (8, 32, 128, 16, 16)] + ([(8, 64, 128, 32, 32)] if device.type == "cuda" else [])
     neurons = benchmark_neurons(shapes, device, args.rounds)
     step = benchmark_training_step(args.resnet_width, args.batch_size, 4, device, args.rounds)
     print(neurons.to_string(index=False))
     print(step.to_string(index=False))
     fig = neuron_benchmark(neurons, f"multi-step LIF, forward + backward ({device})")
-    return write_outputs({"neurons": neurons, "training_step": step}, environment(device), fig, "bench_neurons",
-                         args.out)
+    summary = {**environment(device), "steady_cpu_allocator": steady}
+    return write_outputs({"neurons": neurons, "training_step": step}, summary, fig, "bench_neurons", args.out)
 
 
 def add_bench_parser(sub) -> None:

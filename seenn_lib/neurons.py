@@ -119,10 +119,12 @@ class SpikingNeuron(nn.Module):
 
 # ---- fused multi-step LIF -------------------------------------------------------------------------
 # The multi-step path above runs lif_step T times under autograd: ~10 saved tensors per step. The fused
-# path computes the same spikes in one loop, saves only the charged potentials h_t, and runs the
-# hand-derived backward loop; "compiled" additionally hands both loops to torch.compile, which turns
-# each into one kernel. Selected with set_neuron_backend (or env SEENN_NEURON_BACKEND); "plain" is the
-# reference, and "compiled" falls back to "fused" where torch.compile cannot build (no C++ compiler).
+# path computes the same spikes in one loop and saves nothing but its input: the backward loop recomputes
+# the charged potentials h_t from x (cheap arithmetic) instead of storing a [T, ...] tensor, which on a
+# CPU saves a large allocation, its page faults and a pass over memory. "compiled" hands both loops to
+# torch.compile, which turns each into one kernel. Selected with set_neuron_backend (or env
+# SEENN_NEURON_BACKEND); "plain" is the reference, and "compiled" falls back to "fused" where
+# torch.compile cannot build (no C++ compiler).
 NEURON_BACKENDS = ("plain", "fused", "compiled")
 _BACKEND = os.environ.get("SEENN_NEURON_BACKEND", "plain")
 
@@ -137,23 +139,27 @@ def set_neuron_backend(name: str) -> str:
     return previous
 
 
-def _lif_forward_loop(x_seq, u0: float, tau: float, v_th: float):
-    """Spikes [T, ...] and charged potentials h_t = tau * u_{t-1} + x_t [T, ...] (lif_step's u)."""
-    u, spikes, charged = torch.full_like(x_seq[0], u0), [], []
+def _charged_potentials(x_seq, u0: float, tau: float, v_th: float) -> list:
+    """h_t = tau * u_{t-1} + x_t for every t (lif_step's u before the reset), u_t = h_t (1 - H(h_t - V))."""
+    u, charged = torch.full_like(x_seq[0], u0), []
     for x_t in x_seq:
         h = tau * u + x_t
-        spike = (h - v_th > 0).to(h.dtype)
-        u = h * (1.0 - spike)
-        spikes.append(spike)
+        u = h * (h <= v_th).to(h.dtype)
         charged.append(h)
-    return torch.stack(spikes), torch.stack(charged)
+    return charged
 
 
-def _lif_backward_loop(grad_spikes, charged, tau: float, v_th: float, width: float):
+def _lif_forward_loop(x_seq, u0: float, tau: float, v_th: float):
+    """Spikes [T, ...] of the lif_step loop."""
+    return torch.stack([(h > v_th).to(h.dtype) for h in _charged_potentials(x_seq, u0, tau, v_th)])
+
+
+def _lif_backward_loop(grad_spikes, x_seq, u0: float, tau: float, v_th: float, width: float):
     """Reverse-time gradient of lif_step's chain: with s_t = H(h_t - V), surrogate g_t and
     u_t = h_t (1 - s_t), dL/dh_t = dL/ds_t g_t + dL/du_t ((1 - s_t) - h_t g_t), dL/du_{t-1} = tau dL/dh_t."""
-    grad_u, grads = torch.zeros_like(charged[0]), []
-    for t in range(charged.shape[0] - 1, -1, -1):
+    charged = _charged_potentials(x_seq, u0, tau, v_th)
+    grad_u, grads = torch.zeros_like(x_seq[0]), []
+    for t in range(len(charged) - 1, -1, -1):
         h = charged[t]
         surrogate = (width - (h - v_th).abs()).clamp(min=0) / (width * width)
         spike = (h - v_th > 0).to(h.dtype)
@@ -189,16 +195,15 @@ def _run(fn, compiled: bool, *args):
 class _FusedLIF(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x_seq, u0, tau, v_th, width, compiled):
-        spikes, charged = _run(_lif_forward_loop, compiled, x_seq, u0, tau, v_th)
-        ctx.save_for_backward(charged)
-        ctx.params = (tau, v_th, width, compiled)
-        return spikes
+        ctx.save_for_backward(x_seq)
+        ctx.params = (u0, tau, v_th, width, compiled)
+        return _run(_lif_forward_loop, compiled, x_seq, u0, tau, v_th)
 
     @staticmethod
     def backward(ctx, grad_spikes):
-        (charged,) = ctx.saved_tensors
-        tau, v_th, width, compiled = ctx.params
-        grad = _run(_lif_backward_loop, compiled, grad_spikes.contiguous(), charged, tau, v_th, width)
+        (x_seq,) = ctx.saved_tensors
+        u0, tau, v_th, width, compiled = ctx.params
+        grad = _run(_lif_backward_loop, compiled, grad_spikes, x_seq, u0, tau, v_th, width)
         return grad, None, None, None, None, None
 
 

@@ -154,12 +154,22 @@ def _chunks(data, batch_size: int) -> Iterator[torch.Tensor]:
 
 
 class _Stream:
-    """Samples in order from the data, `take(n)` at a time, moved to the device."""
+    """Samples in order from the data, `take(n)` at a time, moved to the device. A tensor is sliced
+    (views, no copies); batches from an iterable are buffered and re-cut."""
 
     def __init__(self, data, batch_size: int, device):
+        self._tensor = data if isinstance(data, torch.Tensor) else None
         self._source, self._buffer, self._device, self.taken, self._last = _chunks(data, batch_size), [], device, 0, 0
 
     def take(self, n: int) -> torch.Tensor | None:
+        out = self._tensor[self.taken:self.taken + n] if self._tensor is not None else self._take_buffered(n)
+        if out is None or not len(out):
+            return None
+        self.taken += len(out)
+        self._last = len(out)
+        return out.to(self._device, non_blocking=True)
+
+    def _take_buffered(self, n: int) -> torch.Tensor | None:
         have = sum(len(b) for b in self._buffer)
         while have < n:
             nxt = next(self._source, None)
@@ -172,9 +182,7 @@ class _Stream:
         pool = torch.cat(self._buffer) if len(self._buffer) > 1 else self._buffer[0]
         out, rest = pool[:n], pool[n:]
         self._buffer = [rest] if len(rest) else []
-        self.taken += len(out)
-        self._last = len(out)
-        return out.to(self._device, non_blocking=True)
+        return out
 
     def last_index(self) -> torch.Tensor:
         """Stream positions of the samples the last take() returned."""

@@ -1,0 +1,73 @@
+"""The benchmark suites' code paths at toy sizes (the timings themselves are the bench command's job)."""
+import argparse
+import json
+
+import pytest
+
+from seenn_lib.bench import (benchmark_neurons, inference_targets, neuron_implementations, resnet_run,
+                             steady_cpu_allocator, write_outputs)
+from seenn_lib.cli import build_parser, main
+
+
+def test_neuron_benchmark_times_every_implementation_on_each_shape():
+    df = benchmark_neurons(shapes=((2, 2, 3, 4, 4), (3, 2, 3, 4, 4)), rounds=1, progress=False)
+    names = set(neuron_implementations(__import__("torch").device("cpu")))
+    assert set(df.implementation) == names
+    assert df.groupby("shape").size().tolist() == [len(names)] * 2
+    ok = df[df.error == ""]
+    assert (ok.ms > 0).all() and {"seenn plain", "seenn compiled"} <= set(ok.implementation)
+    if df.implementation.str.startswith("spikingjelly").any():
+        fastest = ok[ok.implementation.str.startswith("spikingjelly")].groupby("shape").vs_fastest_spikingjelly.min()
+        assert fastest.eq(1.0).all()
+
+
+def test_steady_allocator_applies_on_glibc():
+    import platform
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert steady_cpu_allocator() is True
+
+
+@pytest.mark.parametrize("text,expected", [("0.125:1024:64", (0.125, 1024, 64)), ("1:256:32", (1.0, 256, 32))])
+def test_resnet_run_parses(text, expected):
+    assert resnet_run(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0.125:1024", "a:1:2", "0:10:2", "1:10:-1"])
+def test_resnet_run_rejects_bad_text(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="WIDTH:IMAGES:BATCH|must be > 0"):
+        resnet_run(text)
+
+
+def test_bench_inference_defaults_include_full_width_resnet():
+    args = build_parser().parse_args(["bench", "inference"])
+    assert (1.0, 256, 32) in args.resnet and (0.125, 1024, 64) in args.resnet
+    assert build_parser().parse_args(["bench", "inference", "--resnet"]).resnet == []
+
+
+def test_bad_resnet_run_is_one_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "inference", "--resnet", "1:2"])
+    assert "WIDTH:IMAGES:BATCH" in capsys.readouterr().err
+
+
+def test_inference_targets_and_outputs(tmp_path):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from seenn_lib.bench import add_ratios
+    rows = [("static T=4", 1.0, 4.0, 100.0), ("static T=1", 1.0, 1.0, 25.0), ("static T=4 folded", 1.0, 4.0, 120.0),
+            ("engine α=0.9", 1.0, 1.5, 40.0), ("one-at-a-time α=0.9", 1.0, 1.5, 80.0)]
+    df = pd.DataFrame([{"model": "m", "method": m, "kind": m.split(" ")[0], "t_max": 4, "images": 100,
+                        "avg_timesteps": t, "seconds": s, "images_per_s": 100 / s, "peak_memory_mb": mem}
+                       for m, mem, t, s in [(r[0], 10.0, r[2], r[3] / 100) for r in rows]])
+    targets = inference_targets(add_ratios(df))
+    by_check = dict(zip(targets.check, targets.ratio))
+    assert by_check["static T=4 cost / (4 x T=1 cost)"] == pytest.approx(1.0)
+    assert by_check["static T=4 folded cost / (4 x T=1 cost)"] == pytest.approx(1.2)
+    assert by_check["engine α=0.9 / ideal (AET 1.50)"] == pytest.approx((25 * 1.5) / 40)
+    assert by_check["engine α=0.9 / one-at-a-time"] == pytest.approx(2.0)
+    fig = plt.figure()
+    paths = write_outputs({"targets": targets}, {"device": "cpu"}, fig, "b", tmp_path)
+    assert {p.name for p in paths} == {"b_targets.csv", "b.json", "b.png", "b.pdf"}
+    assert json.loads((tmp_path / "b.json").read_text())["device"] == "cpu"

@@ -60,10 +60,10 @@ def interleaved_seconds(jobs: dict[str, Callable[[], object]], device, rounds: i
 
 
 def steady_cpu_allocator() -> bool:
-    """Keep freed memory in glibc's heap (no mmap for large blocks, no trimming). By default glibc returns
-    blocks over 32 MB to the OS, so each call of a kernel on [8, 32, 128, 16, 16] tensors pays page faults
-    for fresh pages that cost more than the kernel, and how many depends on the order the jobs ran in.
-    Returns whether it applied (glibc only)."""
+    """Keep freed memory in glibc's heap (no mmap for large blocks, no trimming), as jemalloc / tcmalloc
+    setups do. By default glibc returns large blocks to the OS, so a job pays page faults for fresh pages
+    (for the LIF kernel on [8, 32, 128, 16, 16], more than the kernel costs), and how many depends on which
+    jobs ran before it. Returns whether it applied (glibc only)."""
     import ctypes
     import ctypes.util
     try:
@@ -353,11 +353,14 @@ class _Callable:
 def _sj(backend: str | None, compiled: bool) -> Callable:
     from spikingjelly.activation_based import functional
     node = spikingjelly_lif(backend)
+    forward = torch.compile(node) if compiled else node
 
     def run(x_seq):
+        # the reset stays outside torch.compile: dynamo guards on SpikingJelly's weak cache of modules to
+        # reset, and such a guard fails (IndexError) once that cache shrinks
         functional.reset_net(node)
-        return node(x_seq)
-    return torch.compile(run) if compiled else run
+        return forward(x_seq)
+    return run
 
 
 def _select_sj_cuda(name: str) -> None:
@@ -505,8 +508,15 @@ def write_outputs(tables: dict[str, pd.DataFrame], summary: dict, figure, name: 
 # ---- command line ----------------------------------------------------------------------------------
 
 
+def _environment_for_run(device) -> dict:
+    """environment(device), after putting a CPU run under steady_cpu_allocator (every method alike)."""
+    device = resolve_device(device)
+    return {**environment(device), "steady_cpu_allocator": device.type == "cpu" and steady_cpu_allocator()}
+
+
 def inference_command(args) -> list[Path]:
     from .plots import throughput_energy
+    summary = _environment_for_run(args.device)
     df = run_inference_bench(args.profile, args.alphas, args.batch_size, args.images, args.resnet, args.device,
                              args.rounds)
     targets = inference_targets(df)
@@ -514,21 +524,19 @@ def inference_command(args) -> list[Path]:
               "vs_one_at_a_time", "energy_uj"]].to_string(index=False))
     print(targets.to_string(index=False))
     fig = throughput_energy(df, f"throughput and energy per method ({args.device})")
-    return write_outputs({"results": df, "targets": targets}, environment(args.device), fig, "bench_inference",
-                         args.out)
+    return write_outputs({"results": df, "targets": targets}, summary, fig, "bench_inference", args.out)
 
 
 def neurons_command(args) -> list[Path]:
     from .plots import neuron_benchmark
     device = resolve_device(args.device)
-    steady = device.type == "cpu" and steady_cpu_allocator()
+    summary = _environment_for_run(device)
     shapes = [(4, 32, 128, 16, 16), (8, 32, 128, 16, 16)] + ([(8, 64, 128, 32, 32)] if device.type == "cuda" else [])
     neurons = benchmark_neurons(shapes, device, args.rounds)
     step = benchmark_training_step(args.resnet_width, args.batch_size, 4, device, args.rounds)
     print(neurons.to_string(index=False))
     print(step.to_string(index=False))
     fig = neuron_benchmark(neurons, f"multi-step LIF, forward + backward ({device})")
-    summary = {**environment(device), "steady_cpu_allocator": steady}
     return write_outputs({"neurons": neurons, "training_step": step}, summary, fig, "bench_neurons", args.out)
 
 

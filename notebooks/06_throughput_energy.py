@@ -56,7 +56,8 @@ print(f"{type(model).__name__}, T_max = {t_max}, {len(x)} images, batch {batch_s
 
 # %%
 bench = benchmark_inference(model, x, t_max, {f"α={a:g}": ConfidenceExit(a) for a in alphas}, batch_size,
-                            device, rounds, label=f"{experiment} ({profile})", target=y, progress=False)
+                            device, rounds, label=f"{experiment} ({profile})", target=y, progress=False,
+                            memory=False)  # `python -m seenn_lib bench inference` also measures peak memory
 save_table(bench, "06_throughput_energy")
 bench[["method", "batch_size", "avg_timesteps", "accuracy", "images_per_s", "ideal_images_per_s",
        "fraction_of_ideal", "vs_one_at_a_time", "energy_uj"]]

@@ -159,7 +159,8 @@ class _Stream:
 
     def __init__(self, data, batch_size: int, device):
         self._tensor = data if isinstance(data, torch.Tensor) else None
-        self._source, self._buffer, self._device, self.taken, self._last = _chunks(data, batch_size), [], device, 0, 0
+        self._source = None if self._tensor is not None else _chunks(data, batch_size)
+        self._buffer, self._device, self.taken, self._last = [], device, 0, 0
 
     def take(self, n: int) -> torch.Tensor | None:
         out = self._tensor[self.taken:self.taken + n] if self._tensor is not None else self._take_buffered(n)

@@ -3,6 +3,7 @@ import argparse
 import json
 
 import pytest
+import torch
 
 from seenn_lib.bench import (benchmark_neurons, inference_targets, neuron_implementations, resnet_run,
                              steady_cpu_allocator, write_outputs)
@@ -11,7 +12,7 @@ from seenn_lib.cli import build_parser, main
 
 def test_neuron_benchmark_times_every_implementation_on_each_shape():
     df = benchmark_neurons(shapes=((2, 2, 3, 4, 4), (3, 2, 3, 4, 4)), rounds=1, progress=False)
-    names = set(neuron_implementations(__import__("torch").device("cpu")))
+    names = set(neuron_implementations(torch.device("cpu")))
     assert set(df.implementation) == names
     assert df.groupby("shape").size().tolist() == [len(names)] * 2
     ok = df[df.error == ""]
@@ -56,17 +57,19 @@ def test_inference_targets_and_outputs(tmp_path):
     import pandas as pd
 
     from seenn_lib.bench import add_ratios
-    rows = [("static T=4", 1.0, 4.0, 100.0), ("static T=1", 1.0, 1.0, 25.0), ("static T=4 folded", 1.0, 4.0, 120.0),
-            ("engine α=0.9", 1.0, 1.5, 40.0), ("one-at-a-time α=0.9", 1.0, 1.5, 80.0)]
+    runs = {"static T=4": (4.0, 1.00), "static T=1": (1.0, 0.25), "static T=4 folded": (4.0, 1.20),
+            "engine α=0.9": (1.5, 0.40), "one-at-a-time α=0.9": (1.5, 0.80)}  # method: (average T, seconds)
     df = pd.DataFrame([{"model": "m", "method": m, "kind": m.split(" ")[0], "t_max": 4, "images": 100,
-                        "avg_timesteps": t, "seconds": s, "images_per_s": 100 / s, "peak_memory_mb": mem}
-                       for m, mem, t, s in [(r[0], 10.0, r[2], r[3] / 100) for r in rows]])
+                        "avg_timesteps": t, "seconds": s, "images_per_s": 100 / s, "peak_memory_mb": 10.0}
+                       for m, (t, s) in runs.items()])
     targets = inference_targets(add_ratios(df))
     by_check = dict(zip(targets.check, targets.ratio))
     assert by_check["static T=4 cost / (4 x T=1 cost)"] == pytest.approx(1.0)
     assert by_check["static T=4 folded cost / (4 x T=1 cost)"] == pytest.approx(1.2)
     assert by_check["engine α=0.9 / ideal (AET 1.50)"] == pytest.approx((25 * 1.5) / 40)
     assert by_check["engine α=0.9 / one-at-a-time"] == pytest.approx(2.0)
+    assert {c for c in by_check if "peak memory" in c} == {"engine α=0.9 peak memory / static T=4",
+                                                           "engine α=0.9 peak memory / static T=4 folded"}
     fig = plt.figure()
     paths = write_outputs({"targets": targets}, {"device": "cpu"}, fig, "b", tmp_path)
     assert {p.name for p in paths} == {"b_targets.csv", "b.json", "b.png", "b.pdf"}

@@ -25,18 +25,18 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "direct"
+experiment = ""  # empty: the profile's main SEENN-I experiment
 alphas = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
 
 # %%
-from seenn_lib.config import get_config
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.config import experiment_of, get_config
+from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
-cfg = get_config(profile, experiment)
+cfg = get_config(profile, experiment_of(profile, "main", experiment))
 mean_logits, targets = cached_logits(cfg, device=device)
 print(f"{cfg.model} on {cfg.dataset}, T_max = {cfg.time_steps}, {len(targets)} test samples")
 
@@ -76,7 +76,7 @@ paper_aet = ref.loc[ref.method == "AET", "timesteps"].item()
 paper_emp = ref.loc[ref.method == "empirical AET", "timesteps"].item()
 within = sweep[sweep.accuracy >= fixed.accuracy.iloc[-1] - 0.2]
 best = within.sort_values("avg_timesteps").iloc[0]
-note = "pipeline check, not comparable to the paper" if profile != "paper" else ""
+note = comparison_note(profile)
 vs = versus_paper([
     {"quantity": "AET (Eq. 4)", "ours": aet_value, "paper": paper_aet, "note": note},
     {"quantity": "empirical AET (Eq. 13)", "ours": emp_aet_value, "paper": paper_emp, "note": note},

@@ -26,20 +26,19 @@
 profile = "smoke"
 device = "cpu"
 alphas = [0.6, 0.8, 0.95]
-experiment_names = []  # empty: the profile's Table 1 experiments (below)
+experiment_names = []  # empty: the profile's Table 1 experiments (config group "table1")
 
 # %%
 import pandas as pd
 
-from seenn_lib.config import get_config
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.config import get_config, group
+from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 from seenn_lib.plots import accuracy_vs_timesteps
 
-TABLE1 = {"paper": ["resnet19_cifar10", "resnet19_cifar100", "vgg16_cifar10", "vgg16_cifar100"]}
 rows, sweeps = [], {}
-for name in experiment_names or TABLE1.get(profile, ["direct"]):
+for name in experiment_names or group(profile, "table1").values():
     cfg = get_config(profile, name)
     mean_logits, targets = cached_logits(cfg, device=device)
     fixed = fixed_sweep(mean_logits, targets).assign(method="fixed T", setting=lambda d: d["T"].map("T={}".format))
@@ -65,7 +64,7 @@ save_figure(fig, "02_table1_direct")
 # %%
 ref = paper_reference(table="SEENN Table 1", model="ResNet-19", dataset="CIFAR-10", method="SEENN-I")
 ours = sweeps[name][1].sort_values("avg_timesteps").reset_index(drop=True)
-note = "pipeline check, not comparable to the paper" if profile != "paper" else ""
+note = comparison_note(profile)
 vs = versus_paper(
     [{"quantity": f"SEENN-I accuracy, setting {i + 1} (paper T={r.timesteps})", "ours": ours.accuracy[i],
       "paper": r.accuracy, "note": note} for i, r in ref.iterrows() if i < len(ours)]

@@ -37,20 +37,18 @@ sweep_alphas = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]  
 
 # %%
 import pandas as pd
-from seenn_lib.calibration import default_alpha_grid
 
-from seenn_lib.config import get_config
-from seenn_lib.conversion import (accuracy_timesteps_table, conversion_t_max, converted_logits, exit_t_max,
-                                  qcfs_experiments)
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.analysis.conversion import seenn1_matches_qcfs, versus_paper_rows
+from seenn_lib.config import conversion_t_max, exit_t_max, get_config, get_profile, group
+from seenn_lib.conversion import accuracy_timesteps_table
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.plots import conversion_accuracy_vs_timesteps
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.pipelines import cached_logits, converted_logits
+from seenn_lib.results import comparison_note, save_figure, save_table, versus_paper
 
 results = {}
-seenn_rows = [n for n in qcfs_experiments(profile) if n.split("_")[0] == "qcfs"]  # teas_* belong to TEAS
-for name in seenn_rows:
+for name in group(profile, "conversion").values():
     cfg = get_config(profile, name)
     t_max, seenn_t_max = conversion_t_max(cfg), exit_t_max(cfg)  # the curve's T_max, SEENN-I's T_max
     ann_logits, ann_targets = cached_logits(cfg, device=device)  # the ANN itself: T = 1
@@ -93,28 +91,10 @@ curves[curves["T"].isin(fixed_T)][["experiment", "T", "accuracy", "ann_accuracy"
 #
 # The paper's comparison point is T = 8 on CIFAR (SEENN-I 95.08% at 2.01 vs 94.82% at 8) and T = 32 on
 # ImageNet (70.18% at 23.47 vs 69.37% at 32). We report the fewest average timesteps at which SEENN-I's
-# accuracy is at least QCFS's at that T, over a dense α grid (`calibration.default_alpha_grid`, 135 values).
+# accuracy is at least QCFS's at that T, over a dense α grid (`exits.alpha_grid`, 135 values).
 
 # %%
-def match_t(cfg):
-    return min(32 if cfg.dataset == "imagenet" else 8, conversion_t_max(cfg))
-
-
-def timesteps_to_match(sweep, accuracy):
-    reached = sweep[sweep.accuracy >= accuracy]
-    return reached.avg_timesteps.min() if len(reached) else float("nan")
-
-
-matches = []
-for name, r in results.items():
-    t = match_t(r["cfg"])
-    target = r["fixed"].loc[r["fixed"]["T"] == t, "accuracy"].item()
-    dense = alpha_sweep(r["logits"][:r["exit_t_max"]], r["targets"], default_alpha_grid())
-    needed = timesteps_to_match(dense, target)
-    matches.append({"experiment": name, "match_T": t, "qcfs_accuracy": target, "seenn1_t_max": r["exit_t_max"],
-                    "seenn1_avg_timesteps": needed,
-                    "fraction_of_T": needed / t, "at_most_half": bool(needed <= t / 2)})
-matches = pd.DataFrame(matches)
+matches = seenn1_matches_qcfs(results)
 save_table(matches, "03_seenn1_matches_qcfs")
 matches
 
@@ -127,51 +107,7 @@ matches
 # ours in order of α.
 
 # %%
-PAPER_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet": "ImageNet",
-               "resnet18": "ResNet-18", "resnet34": "ResNet-34"}
-
-
-def reference_for(cfg):
-    """The paper's QCFS and SEENN-I rows for cfg's model and data (matched = True); outside the paper
-    profile, or where the paper has no QCFS row (ResNet-20), those of CIFAR-10 ResNet-18."""
-    table = "SEENN Table 3" if cfg.dataset == "imagenet" else "SEENN Table 2"
-    ref = paper_reference(table=table, dataset=PAPER_NAMES.get(cfg.dataset), model=PAPER_NAMES.get(cfg.model),
-                          training="conversion")
-    matched = profile == "paper" and (ref.method == "QCFS").any()
-    if not matched:
-        ref = paper_reference(table="SEENN Table 2", dataset="CIFAR-10", model="ResNet-18", training="conversion")
-    return ref, matched
-
-
-rows = []
-for (name, r), m in zip(results.items(), matches.itertuples()):
-    ref, matched = reference_for(r["cfg"])
-    if profile == "paper" and not matched:
-        rows.append({"quantity": f"{name} · SEENN-I avg T to match QCFS at T={m.match_T}, as a fraction of T",
-                     "ours": m.fraction_of_T, "paper": None, "note": "the paper has no QCFS row for this model"})
-        continue
-    note = "" if profile == "paper" else "pipeline check, not comparable to the paper"
-    label = f"{name} vs {ref.dataset.iloc[0]} {ref.model.iloc[0]}"
-    qcfs, seenn = ref[ref.method == "QCFS"], ref[ref.method == "SEENN-I"].reset_index(drop=True)
-    fixed = r["fixed"].set_index("T")
-    for row in qcfs.itertuples():
-        t = int(row.timesteps)
-        if t in fixed.index:
-            rows.append({"quantity": f"{label} · QCFS accuracy at T={t}", "ours": fixed.accuracy[t],
-                         "paper": row.accuracy, "note": note})
-    ours = r["table"][r["table"].method == "SEENN-I"].reset_index(drop=True)
-    for i, row in seenn.iterrows():
-        if i < len(ours):
-            rows.append({"quantity": f"{label} · SEENN-I accuracy (α={ours.alpha[i]:g})", "ours": ours.accuracy[i],
-                         "paper": row.accuracy, "note": note})
-            rows.append({"quantity": f"{label} · SEENN-I avg timesteps (α={ours.alpha[i]:g})",
-                         "ours": ours.avg_timesteps[i], "paper": row.timesteps, "note": note})
-    paper_t = 32 if (qcfs.dataset == "ImageNet").any() else 8
-    paper_target = qcfs.loc[qcfs.timesteps == paper_t, "accuracy"].item()
-    paper_needed = seenn.loc[seenn.accuracy >= paper_target, "timesteps"].min()
-    rows.append({"quantity": f"{label} · SEENN-I avg T to match QCFS at T={m.match_T}, as a fraction of T",
-                 "ours": m.fraction_of_T, "paper": paper_needed / paper_t,
-                 "note": (note + "; " if note else "") + f"paper: QCFS at T={paper_t}; target ≤ 0.5"})
+rows = versus_paper_rows(results, matches, get_profile(profile).papers_data, comparison_note(profile))
 vs = versus_paper(rows)
 save_table(vs, "03_vs_paper")
 vs

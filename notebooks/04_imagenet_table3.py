@@ -32,21 +32,19 @@ alphas = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
 energy_batch = 4
 
 # %%
-from seenn_lib.config import get_config
+from seenn_lib.config import get_config, group
 from seenn_lib.data import load_datasets, make_loader, to_time_first
 from seenn_lib.energy import count_ops, summarize_ops
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps_models
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 from seenn_lib.train import train
 
 import pandas as pd
 
-experiments = ({"ResNet-34": "resnet34_imagenet", "SEW-ResNet-34": "sew_resnet34_imagenet"} if profile == "paper"
-               else {"ResNet-34": "imagenet_resnet34", "SEW-ResNet-34": "imagenet_sew_resnet34"})
-configs = {label: get_config(profile, name) for label, name in experiments.items()}
+configs = {label: get_config(profile, name) for label, name in group(profile, "imagenet").items()}
 for label, cfg in configs.items():
     print(f"{label}: {cfg.model} on {cfg.dataset}, T_max = {cfg.time_steps}, {cfg.epochs} epochs")
 
@@ -97,7 +95,7 @@ summary
 # Paper: SEENN Table 3 (SEENN-I at its higher-accuracy operating point) and Table 5 (AET, empirical AET).
 
 # %%
-note = "" if profile == "paper" else "pipeline check, not comparable to the paper"
+note = comparison_note(profile)
 rows = []
 for r in summary.itertuples():
     ref3 = paper_reference(table="SEENN Table 3", model=r.model, method="SEENN-I", training="direct")

@@ -33,17 +33,17 @@ energy_batch = 4
 # %%
 import pandas as pd
 
-from seenn_lib.config import get_config
+from seenn_lib.config import experiment_of, get_config
 from seenn_lib.data import load_datasets, make_loader, to_time_first
 from seenn_lib.energy import count_ops, firing_rates, summarize_ops
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 from seenn_lib.train import train
 
-cfg = get_config(profile, "vggsnn_cifar10_dvs" if profile == "paper" else "dvs_vggsnn")
+cfg = get_config(profile, experiment_of(profile, "dvs"))
 mean_logits, targets = cached_logits(cfg, device=device)
 print(f"{cfg.model} on {cfg.dataset}, T_max = {cfg.time_steps} frames, {len(targets)} test recordings")
 
@@ -89,7 +89,7 @@ rates
 # ## Ours beside the paper
 
 # %%
-note = "" if profile == "paper" else "pipeline check, not comparable to the paper"
+note = comparison_note(profile)
 ref4 = paper_reference(table="SEENN Table 4", model="VGGSNN", method="SEENN-I")
 ref5 = paper_reference(table="SEENN Table 5", dataset="CIFAR10-DVS")
 tet = paper_reference(table="SEENN Table 4", model="VGGSNN", method="TET")

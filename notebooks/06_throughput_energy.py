@@ -29,9 +29,9 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "direct"
+experiment = ""  # empty: the profile's main SEENN-I experiment
 alphas = [0.7, 0.9, 0.99]
-images = 2000  # test images timed (the ci profile uses fewer)
+images = 2000  # test images timed (the ci profile sets fewer: config, notebook_parameters)
 batch_size = 256
 rounds = 3  # timing rounds; each method's fastest round is kept
 
@@ -39,14 +39,14 @@ rounds = 3  # timing rounds; each method's fastest round is kept
 import torch
 
 from seenn_lib.bench import benchmark_inference, inference_targets, smoke_setup
+from seenn_lib.config import experiment_of
 from seenn_lib.energy import firing_rates
 from seenn_lib.inference import ConfidenceExit
 from seenn_lib.layers import repeat_time
 from seenn_lib.plots import throughput_energy
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
-if profile == "ci":
-    images, alphas, rounds = min(images, 256), alphas[1:2], 1
+experiment = experiment_of(profile, "main", experiment)
 model, x, y, t_max = smoke_setup(profile, experiment, images, device)
 print(f"{type(model).__name__}, T_max = {t_max}, {len(x)} images, batch {batch_size}, device {device}, "
       f"{torch.get_num_threads()} threads")
@@ -96,7 +96,7 @@ ref = paper_reference(table="SEENN Table 1", dataset="CIFAR-10", model="ResNet-1
 paper_t = ref["timesteps"].min()
 static = bench.loc[bench.method == f"static T={t_max}"].iloc[0]
 engine = bench[bench.kind == "engine"].sort_values("avg_timesteps").iloc[0]
-note = "pipeline check, not comparable to the paper" if profile != "paper" else ""
+note = comparison_note(profile)
 vs = versus_paper([
     {"quantity": f"SEENN-I average timesteps ({engine.method})", "ours": engine.avg_timesteps,
      "paper": paper_t, "note": note},

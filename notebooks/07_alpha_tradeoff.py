@@ -22,20 +22,20 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "direct"
+experiment = ""  # empty: the profile's main SEENN-I experiment
 alphas = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
 # %%
 import pandas as pd
 
-from seenn_lib.config import get_config
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.config import experiment_of, get_config
+from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, confidence_exit, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, exit_distribution
 from seenn_lib.plots import accuracy_vs_timesteps, exit_pies
-from seenn_lib.results import save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, save_figure, save_table, versus_paper
 
-cfg = get_config(profile, experiment)
+cfg = get_config(profile, experiment_of(profile, "main", experiment))
 mean_logits, targets = cached_logits(cfg, device=device)
 t_max = mean_logits.shape[0]
 fixed = fixed_sweep(mean_logits, targets)
@@ -62,7 +62,7 @@ dists.pivot(index="alpha", columns="t", values="fraction")
 
 # %%
 first = dists[dists.t == 1].set_index("alpha")["fraction"] * 100
-note = "pipeline check, not comparable to the paper" if profile != "paper" else ""
+note = comparison_note(profile)
 vs = versus_paper([
     {"quantity": f"% exiting at t=1, α={alphas[0]}", "ours": first[alphas[0]], "paper": 95.4, "note": note},
     {"quantity": f"% exiting at t=1, α={alphas[-1]}", "ours": first[alphas[-1]], "paper": 56.2, "note": note},

@@ -29,18 +29,18 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "seenn2"
+experiment = ""  # empty: the profile's SEENN-II experiment
 betas = [0.5, 4.0, 16.0, 64.0]
 alphas = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]  # SEENN-I points drawn (the comparison uses a dense grid)
 
 # %%
-from seenn_lib.data import load_datasets, make_loader
-from seenn_lib.evaluate import cached_logits
-from seenn_lib.exits import alpha_sweep, fixed_sweep
+from seenn_lib.analysis.seenn2 import beta_sweep, policy_cost, versus_seenn1
+from seenn_lib.data import make_loader
+from seenn_lib.exits import alpha_grid, alpha_sweep, fixed_sweep
+from seenn_lib.pipelines import cached_logits, evaluation_set
 from seenn_lib.plots import seenn2_tradeoff
-from seenn_lib.policy import DENSE_ALPHAS, beta_sweep, get_seenn2, policy_cost, train_seenn2, versus_seenn1
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
-from seenn_lib.train import subset
+from seenn_lib.policy import get_seenn2, train_seenn2
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
 setup = get_seenn2(profile, experiment)
 cfg = setup.finetune
@@ -57,7 +57,7 @@ print(f"{cfg.model} on {cfg.dataset}; warm-up {setup.policy.warmup!r}, policy {s
 # %%
 warm_logits, targets = cached_logits(setup.warmup, setup.actions[-1], device=device)
 sweep = beta_sweep(setup, betas, device=device)
-table = versus_seenn1(sweep, alpha_sweep(warm_logits, targets, DENSE_ALPHAS), "seenn1_warmup")
+table = versus_seenn1(sweep, alpha_sweep(warm_logits, targets, alpha_grid()), "seenn1_warmup")
 save_table(table, "08_beta_sweep")
 table
 
@@ -75,8 +75,7 @@ save_figure(fig, "08_seenn2_tradeoff")
 
 # %%
 snn, policy = train_seenn2(setup, betas[0], device=device)
-test_ds = subset(load_datasets(cfg.dataset)[1], cfg.test_subset)
-x, _ = next(iter(make_loader(test_ds, 256, shuffle=False)))
+x, _ = next(iter(make_loader(evaluation_set(cfg), 256, shuffle=False)))
 cost = policy_cost(snn, policy, x, setup.actions[-1], device=device)
 save_table(cost, "08_policy_cost")
 cost
@@ -91,7 +90,7 @@ cost
 ref = paper_reference(method="SEENN-II")
 best = table.loc[table["accuracy"].idxmax()]
 note = (f"{cfg.model} · {cfg.dataset}, β={best.beta:g}; "
-        + ("" if profile == "paper" else "pipeline check, not comparable to the paper"))
+        + (comparison_note(profile)))
 rows = []
 for r in ref.itertuples():
     label = f"{r.model} {r.dataset} ({r.table})"

@@ -25,17 +25,16 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "seenn2"
+experiment = ""  # empty: the profile's SEENN-II experiment
 beta = 64.0
 per_group = 8  # images per row
 
 # %%
-from seenn_lib.data import load_datasets
 from seenn_lib.plots import easy_hard_grid
-from seenn_lib.policy import (difficulty_bins, easy_hard_samples, exit_by_class, fig5_classes, get_seenn2,
-                              policy_exit, seenn2_outputs)
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
-from seenn_lib.train import subset
+from seenn_lib.analysis.seenn2 import difficulty_bins, easy_hard_samples, exit_by_class, fig5_classes
+from seenn_lib.pipelines import evaluation_set, seenn2_outputs
+from seenn_lib.policy import get_seenn2, policy_exit
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
 setup = get_seenn2(profile, experiment)
 cfg = setup.finetune
@@ -62,7 +61,7 @@ per_class
 # %%
 picks = easy_hard_samples(out["policy_logits"], targets, classes, setup.actions, per_group)
 save_table(picks, "09_easy_hard_picks")
-test_ds = subset(load_datasets(cfg.dataset)[1], cfg.test_subset)
+test_ds = evaluation_set(cfg)
 images = {i: test_ds[i][0].numpy() for i in picks["index"]}
 fig = easy_hard_grid(images, picks, classes,
                      title=f"SEENN-II policy, β = {beta:g}: easy vs hard test images · {cfg.dataset} ({profile})")
@@ -88,7 +87,7 @@ bins
 
 # %%
 ref = paper_reference(table="SEENN Table 3", method="SEENN-II")
-note = "" if profile == "paper" else "pipeline check, not comparable to the paper"
+note = comparison_note(profile)
 vs = versus_paper(
     [{"quantity": f"SEENN-II average T ({r.model} {r.dataset} vs ours)", "ours": float(exit_t.double().mean()),
       "paper": r.timesteps, "note": note} for r in ref.itertuples()]

@@ -22,22 +22,18 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "direct"
+experiment = ""  # empty: the profile's main SEENN-I experiment
 
 # %%
-import pandas as pd
-
-from seenn_lib.config import get_config
-from seenn_lib.evaluate import cached_logits
-from seenn_lib.exits import confidence
+from seenn_lib.config import experiment_of, get_config
+from seenn_lib.pipelines import cached_logits
+from seenn_lib.exits import confidence_table
 from seenn_lib.plots import confidence_histograms
-from seenn_lib.results import save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, save_figure, save_table, versus_paper
 
-cfg = get_config(profile, experiment)
+cfg = get_config(profile, experiment_of(profile, "main", experiment))
 mean_logits, targets = cached_logits(cfg, device=device)
-conf = confidence(mean_logits)
-long = pd.DataFrame({"t": [t + 1 for t in range(conf.shape[0]) for _ in range(conf.shape[1])],
-                     "confidence": conf.flatten().tolist()})
+long = confidence_table(mean_logits)
 summary = long.groupby("t")["confidence"].describe(percentiles=[0.1, 0.5, 0.9]).reset_index()
 save_table(summary, "10_confidence_by_t")
 fig = confidence_histograms(long, title=f"confidence score per timestep · {cfg.model} ({profile})")
@@ -55,7 +51,7 @@ vs = versus_paper([
     {"quantity": f"median confidence at t={len(medians)}", "ours": medians[-1], "paper": None, "note": "figure only"},
     {"quantity": "median confidence rises with t (1 = yes)",
      "ours": float(all(b >= a for a, b in zip(medians, medians[1:]))), "paper": 1.0,
-     "note": "pipeline check, not comparable to the paper" if profile != "paper" else ""},
+     "note": comparison_note(profile)},
 ])
 save_table(vs, "10_vs_paper")
 vs

@@ -30,20 +30,20 @@ eval_samples = 2000  # test samples (0: the whole test set, as the paper)
 seed = 0
 
 # %%
-from seenn_lib.config import get_config
-from seenn_lib.data import load_datasets
-from seenn_lib.plots import vulnerable_layers
-from seenn_lib.results import save_figure, save_table, versus_paper
-from seenn_lib.teas import (TemporalAdaptiveNet, activity_table, get_teas_config, layer_names, pretrained_snn,
-                            rank_correlation, run_adaptive, vulnerability_table)
-from seenn_lib.train import subset
 import pandas as pd
 
-tcfg = get_teas_config(profile)
+from seenn_lib.config import get_config, get_profile
+from seenn_lib.pipelines import evaluation_set, pretrained_snn
+from seenn_lib.plots import vulnerable_layers
+from seenn_lib.results import comparison_note, save_figure, save_table, versus_paper
+from seenn_lib.teas import (TemporalAdaptiveNet, activity_table, layer_names, rank_correlation, run_adaptive,
+                            vulnerability_table)
+from seenn_lib.train import subset
+
+tcfg = get_profile(profile).teas
 cfg = get_config(profile, tcfg.experiment)
 snn, t_max = pretrained_snn(cfg, tcfg, device)
-_, test_ds = load_datasets(cfg.dataset)
-test_ds = subset(subset(test_ds, cfg.test_subset), eval_samples)
+test_ds = subset(evaluation_set(cfg), eval_samples)
 print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)} test samples")
 
 # %% [markdown]
@@ -82,7 +82,7 @@ save_figure(fig, "11_vulnerable_layers")
 # check on a small network, not comparable to the paper's VGG-16.
 
 # %%
-note = "pipeline check, not comparable to the paper" if profile != "paper" else "paper: qualitative (Fig. 3)"
+note = comparison_note(profile) or "paper: qualitative (Fig. 3)"
 vs = versus_paper([
     {"quantity": f"Spearman(activity, accuracy drop), u = {r.noise:g}", "ours": r.spearman_rate_vs_accuracy_drop,
      "paper": None, "note": f"{note}; the paper's sign is positive"} for r in corr.itertuples()

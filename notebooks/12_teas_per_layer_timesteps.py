@@ -35,11 +35,12 @@ seeds = [0]  # several seeds give Fig. 7's error band
 # %%
 import pandas as pd
 
+from seenn_lib.config import get_profile
+from seenn_lib.pipelines import run_teas
 from seenn_lib.plots import per_layer_timesteps, teas_accuracy_vs_epoch
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
-from seenn_lib.teas import get_teas_config, run_teas
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
-base = get_teas_config(profile)
+base = get_profile(profile).teas
 base = base.with_(**{k: v for k, v in {"lam": lam, "target_ratio": target_ratio}.items() if v is not None})
 
 runs = {(scheme, seed): run_teas(profile, device, base.with_(lam=lam_value, seed=seed))
@@ -109,7 +110,7 @@ history
 # %%
 ref = paper_reference(table="TEAS Table 2", dataset="CIFAR-10", model="VGG-16")
 snn_ref, teas_ref = ref[ref.method == "SNN"].iloc[0], ref[ref.method == "TEAS"].iloc[0]
-note = "pipeline check, not comparable to the paper" if profile != "paper" else ""
+note = comparison_note(profile)
 reduction = summary.original_T / summary.reduced_T
 loss_pt = summary.snn_accuracy - summary.reduced_accuracy
 vs = versus_paper([

@@ -30,11 +30,12 @@ device = "cpu"
 samples = 256  # test images the operations are counted on
 
 # %%
+from seenn_lib.analysis.teas import energy_table
+from seenn_lib.config import get_profile
 from seenn_lib.plots import normalized_energy
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
-from seenn_lib.teas import energy_table, get_teas_config
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
-tcfg = get_teas_config(profile)
+tcfg = get_profile(profile).teas
 energy = energy_table(profile, device, tcfg, samples)
 save_table(energy, "13_energy")
 energy
@@ -54,7 +55,7 @@ save_figure(fig, "13_normalized_energy")
 ref = paper_reference(table="TEAS Table 2", dataset="CIFAR-10", model="VGG-16")
 snn_t = ref.loc[ref.method == "SNN", "timesteps"].item()
 teas_t = ref.loc[ref.method == "TEAS", "timesteps"].item()
-note = "pipeline check, not comparable to the paper" if profile != "paper" else ""
+note = comparison_note(profile)
 ann_e, snn_e, teas_e = energy.energy_pj
 vs = versus_paper([
     {"quantity": "energy gain of TEAS over the ANN (x)", "ours": ann_e / teas_e, "paper": 11.5,

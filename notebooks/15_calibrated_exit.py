@@ -31,7 +31,7 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "direct"
+experiment = ""  # empty: the profile's main SEENN-I experiment
 epsilons = [0.05, 0.02, 0.01]  # loss budgets (fractions: 0.01 = 1 point)
 deltas = [0.1, 0.05]  # allowed failure probabilities
 hand_picked_alphas = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]  # SEENN Fig. 4
@@ -42,13 +42,15 @@ seed = 0
 # %%
 import pandas as pd
 
-from seenn_lib.calibration import alpha_risks, certified_alphas, default_alpha_grid, guarantee_check, split_indices
-from seenn_lib.config import get_config
-from seenn_lib.evaluate import cached_logits
+from seenn_lib.calibration import split_indices
+from seenn_lib.certified import alpha_risks, certified_alphas, guarantee_check
+from seenn_lib.config import experiment_of, get_config
+from seenn_lib.exits import alpha_grid
+from seenn_lib.pipelines import cached_logits
 from seenn_lib.plots import certified_alpha
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 
-cfg = get_config(profile, experiment)
+cfg = get_config(profile, experiment_of(profile, "main", experiment))
 mean_logits, targets = cached_logits(cfg, device=device)
 cal, held = split_indices(len(targets), calibration_fraction, seed)
 print(f"{cfg.model} on {cfg.dataset}, T_max = {mean_logits.shape[0]}: {len(cal)} calibration and "
@@ -90,7 +92,7 @@ save_table(summary, "15_guarantee_check")
 summary
 
 # %%
-curve = alpha_risks(mean_logits[:, held], targets[held], default_alpha_grid())
+curve = alpha_risks(mean_logits[:, held], targets[held], alpha_grid())
 shown = certified[(certified["loss"] == "degradation") & (certified["delta"] == deltas[0]) & certified["certified"]]
 fig = certified_alpha(curve, shown, hand_picked, checks,
                       title=f"certified vs. hand-picked α · {cfg.model} · {cfg.dataset} (profile {profile})")
@@ -107,7 +109,7 @@ save_figure(fig, "15_certified_alpha")
 # %%
 ref = paper_reference(table="SEENN Table 1", model="ResNet-19", dataset="CIFAR-10", method="SEENN-I")
 ref = ref.sort_values("timesteps").reset_index(drop=True)
-note = "pipeline check, not comparable to the paper" if profile != "paper" else "paper α hand-picked, ours certified"
+note = comparison_note(profile) or "paper α hand-picked, ours certified"
 ours = shown.sort_values("epsilon", ascending=False).reset_index(drop=True)
 rows = []
 for i in range(min(len(ref), len(ours))):

@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-experiment = "direct"  # trained first if its logits are not cached yet
+experiment = ""  # empty: the profile's main SEENN-I experiment; trained first if not cached
 alpha = 0.9
 epsilon = 0.02
 delta = 0.1
@@ -37,12 +37,12 @@ moves = [0.5, 0.7, 0.95, 0.99]  # α values the executed notebook steps through 
 # %%
 from IPython.display import display
 
-from seenn_lib.config import get_config
-from seenn_lib.evaluate import cached_logits
-from seenn_lib.results import paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.config import experiment_of, get_config
+from seenn_lib.pipelines import cached_logits
+from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
 from seenn_lib.widgets import Explorer, seenn2_runs
 
-cfg = get_config(profile, experiment)
+cfg = get_config(profile, experiment_of(profile, "main", experiment))
 cached_logits(cfg, device=device)
 explorer = Explorer.from_cache([profile], beta_runs=seenn2_runs(profile, betas) if betas else None,
                                alpha=alpha, epsilon=epsilon, delta=delta)
@@ -67,7 +67,7 @@ timings
 ref = paper_reference(table="SEENN Table 1", model="ResNet-19", dataset="CIFAR-10", method="SEENN-I")
 cheapest = ref.sort_values("timesteps").iloc[0]
 now = timings.iloc[-1]
-note = "pipeline check, not comparable to the paper" if profile != "paper" else "paper α hand-picked"
+note = comparison_note(profile) or "paper α hand-picked"
 vs = versus_paper([
     {"quantity": f"avg timesteps at α={now['alpha']:g}", "ours": now["avg_timesteps"],
      "paper": cheapest.timesteps, "note": note},

@@ -10,7 +10,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from filelock import FileLock
@@ -39,9 +39,11 @@ def artifact_dir(kind: str, config: dict) -> Path:
     return path
 
 
-def lock(directory: Path) -> FileLock:
-    """Inter-process lock for one artifact folder: two runs sharing a cache compute each thing once."""
-    return FileLock(str(Path(directory) / ".lock"))
+def lock(path: Path) -> FileLock:
+    """Inter-process lock for one artifact file: two runs sharing a cache compute each thing once. One lock
+    per file, so computing one artifact may make another in the same folder (a model, then its outputs)."""
+    path = Path(path)
+    return FileLock(str(path.parent / f".{path.name}.lock"))
 
 
 def atomic_write(path: Path, write) -> Path:
@@ -102,3 +104,27 @@ def load_cached(path: Path, config: dict | None = None) -> Any | None:
         warnings.warn(f"{err} — recomputing it", stacklevel=2)
         Path(path).unlink(missing_ok=True)
         return None
+
+
+def cached(kind: str, key: dict, compute: Callable[[], Any], filename: str = "result.pt", write: bool = True) -> Any:
+    """The artifact cache_root()/kind/<hash of key>/filename: loaded when it is there and intact, else made by
+    compute(), written atomically and returned. A file lock makes runs sharing a cache compute it once; a
+    corrupt, truncated or foreign file is reported and recomputed. write=False (a torchrun rank other than 0)
+    computes what is missing without taking the lock or writing."""
+    path = artifact_dir(kind, key) / filename
+    if not write:
+        found = load_cached(path, key)
+        return compute() if found is None else found
+    with lock(path):
+        found = load_cached(path, key)
+        if found is None:
+            found = compute()
+            save_torch(found, path, key)
+    return found
+
+
+def find(kind: str, key: dict, filename: str = "result.pt") -> Any | None:
+    """The artifact `cached` would return, when it is already there and intact; None otherwise (nothing is
+    computed, and no empty folder is left behind)."""
+    path = cache_root() / kind / config_key(key) / filename
+    return load_cached(path, key) if path.exists() else None

@@ -49,26 +49,6 @@ def check_loss(loss: str) -> str:
     return loss
 
 
-def default_alpha_grid() -> np.ndarray:
-    """Candidate α, descending (safest first): 0.99 .. 0.05 in steps of 0.01, then 40 values
-    1 − 10^-2.05 .. 1 − 10^-6 crowding towards 1, where the confidences of a trained SNN pile up."""
-    coarse = np.round(np.arange(5, 100) / 100, 2)
-    fine = 1.0 - np.logspace(-2.05, -6, 40)
-    return np.unique(np.concatenate([coarse, fine, [1.0]]))[::-1].copy()
-
-
-def alpha_decisions(mean_logits: torch.Tensor, alphas: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """SEENN-I over a whole grid at once: (exit_t [A, N] in 1..T, pred [A, N]) for each α in `alphas`."""
-    from .exits import check_alpha, confidence
-
-    alphas = torch.tensor([check_alpha(a) for a in alphas], dtype=torch.float32)
-    # a sample is still running after step t iff no confidence up to t reached α, so its 0-based exit
-    # index is the number of steps t < T whose running max of confidence stays below α
-    still_running = confidence(mean_logits).cummax(0).values[:-1]          # [T-1, N]
-    idx = (still_running.unsqueeze(0) < alphas.view(-1, 1, 1)).sum(1)     # [A, N]
-    return idx + 1, mean_logits.argmax(-1).gather(0, idx)
-
-
 def exit_loss(pred: torch.Tensor, pred_full: torch.Tensor, target: torch.Tensor,
               loss: str = "degradation") -> torch.Tensor:
     """Per-sample loss in [0, 1] ([..., N] float64) of early-exit predictions against those of T_max;
@@ -168,7 +148,7 @@ def cheapest_certified(table: pd.DataFrame, key_name: str = "alpha") -> float:
                          f"({key_name}={table[key_name].iloc[0]:g}) failed its test (p = "
                          f"{table['p_value'].iloc[0]:.3g}); use a larger calibration split ({n_needed}), "
                          f"a larger epsilon or a larger delta")
-    return float(table[key_name].iloc[_cheapest_row(certified, table["avg_timesteps"].to_numpy())])
+    return float(table[key_name].iloc[cheapest_row(certified, table["avg_timesteps"].to_numpy())])
 
 
 def calibrate_beta(decisions: Mapping[float, tuple[torch.Tensor, torch.Tensor]], pred_full: torch.Tensor,
@@ -185,37 +165,8 @@ def calibrate_beta(decisions: Mapping[float, tuple[torch.Tensor, torch.Tensor]],
     return cheapest_certified(table, key_name="beta")
 
 
-def guarantee_check(mean_logits: torch.Tensor, target: torch.Tensor, epsilon: float, delta: float,
-                    n_splits: int = 200, calibration_fraction: float = 0.5, loss: str = "degradation",
-                    seed: int = 0) -> pd.DataFrame:
-    """Calibrate α on random splits of a cached logits tensor and measure it on the rest: one row per
-    split with the certified α (α = 1 and certified False when none is), its test risk, test avg
-    timesteps and whether the risk exceeds ε."""
-    check_budget(epsilon, delta)
-    grid = default_alpha_grid()
-    exit_t, pred = alpha_decisions(mean_logits, grid)
-    losses = exit_loss(pred, mean_logits[-1].argmax(-1), target, loss)          # [A, N]
-    cal, test = _split_weights(len(target), n_splits, calibration_fraction, seed)  # [S, N] each
-    n_cal = int(cal[0].sum())
-    mean = cal @ losses.T / n_cal                                               # [S, A]
-    var = (cal @ (losses ** 2).T / n_cal - mean ** 2) * n_cal / max(n_cal - 1, 1)
-    cost = cal @ exit_t.double().T / n_cal
-    test_risk = test @ losses.T / test[0].sum()
-    test_cost = test @ exit_t.double().T / test[0].sum()
-    rows = []
-    for split in range(n_splits):
-        _, certified = certify(mean[split].numpy(), var[split].numpy(), n_cal, loss_level(epsilon, loss),
-                               delta, loss)
-        best = _cheapest_row(certified, cost[split].numpy())
-        risk = float(risk_from_loss(test_risk[split, best], loss))
-        rows.append({"split": split, "alpha": float(grid[best]), "certified": bool(certified.any()),
-                     "test_risk": risk, "test_avg_timesteps": float(test_cost[split, best]),
-                     "violated": risk > epsilon})
-    return pd.DataFrame(rows)
-
-
-def _split_weights(n: int, n_splits: int, calibration_fraction: float,
-                   seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def split_weights(n: int, n_splits: int, calibration_fraction: float,
+                  seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """0/1 float64 masks [S, N] of S random calibration splits (of round(fraction·N) samples) and the rest."""
     n_cal = int(round(calibration_fraction * n))
     if not (0 < calibration_fraction < 1 and 2 <= n_cal <= n - 1):
@@ -227,7 +178,7 @@ def _split_weights(n: int, n_splits: int, calibration_fraction: float,
     return cal, 1.0 - cal
 
 
-def _cheapest_row(certified: np.ndarray, avg_timesteps: np.ndarray) -> int:
+def cheapest_row(certified: np.ndarray, avg_timesteps: np.ndarray) -> int:
     """Index of the certified candidate with the fewest average timesteps (ties: the one tested first);
     the safest (row 0) when none is certified."""
     if not certified.any():
@@ -237,40 +188,5 @@ def _cheapest_row(certified: np.ndarray, avg_timesteps: np.ndarray) -> int:
 
 def split_indices(n: int, calibration_fraction: float = 0.5, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random (calibration, held-out) split of range(n)."""
-    cal, _ = _split_weights(n, 1, calibration_fraction, seed)
+    cal, _ = split_weights(n, 1, calibration_fraction, seed)
     return cal[0].nonzero().squeeze(1), (1 - cal[0]).nonzero().squeeze(1)
-
-
-def alpha_risks(mean_logits: torch.Tensor, target: torch.Tensor, alphas: Sequence[float]) -> pd.DataFrame:
-    """Per α: SEENN-I accuracy (%), average timesteps, degradation and accuracy drop (fractions)."""
-    exit_t, pred = alpha_decisions(mean_logits, alphas)
-    full = mean_logits[-1].argmax(-1)
-    return pd.DataFrame({
-        "alpha": [float(a) for a in alphas],
-        "accuracy": ((pred == target).double().mean(1) * 100).numpy(),
-        "avg_timesteps": exit_t.double().mean(1).numpy(),
-        **{name: risk_from_loss(exit_loss(pred, full, target, name).mean(1).numpy(), name) for name in LOSSES}})
-
-
-def certified_alphas(mean_logits: torch.Tensor, target: torch.Tensor, epsilons: Sequence[float],
-                     deltas: Sequence[float], losses: Sequence[str] = LOSSES, calibration_fraction: float = 0.5,
-                     seed: int = 0) -> pd.DataFrame:
-    """Certify α on a calibration split for every (loss, ε, δ) and measure it on the held-out rest: one row
-    each with the certified α and its held-out accuracy, average timesteps, degradation and accuracy drop
-    (certified False and no α where the split is too small to certify anything for that budget)."""
-    from .exits import calibrate_alpha
-
-    cal, held = split_indices(len(target), calibration_fraction, seed)
-    rows = []
-    for loss in losses:
-        for epsilon in epsilons:
-            for delta in deltas:
-                row = {"loss": loss, "epsilon": epsilon, "delta": delta, "n_calibration": len(cal)}
-                try:
-                    alpha = calibrate_alpha(mean_logits[:, cal], target[cal], epsilon, delta, loss=loss)
-                except ValueError:  # too few calibration samples for this budget: say so in the table
-                    rows.append({**row, "certified": False})
-                    continue
-                held_out = alpha_risks(mean_logits[:, held], target[held], [alpha]).iloc[0].to_dict()
-                rows.append({**row, "certified": True, **held_out, "held_out_risk": held_out[loss]})
-    return pd.DataFrame(rows)

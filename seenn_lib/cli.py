@@ -3,10 +3,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, neurons_command, resnet_run
+from .config import experiment_of, get_config
+from .data import DEFAULT_ROOT, dataset_spec
+from .exits import alpha_sweep, fixed_sweep
+from .notebooks import reproduce
+from .pipelines import cached_logits
+from .policy import get_seenn2, seenn2_dir, train_seenn2
+from .train import model_dir, train
 
 
 def _data(args):
-    from .data import DEFAULT_ROOT, dataset_spec
     spec = dataset_spec(args.name)
     if spec.prepare is None:
         raise SystemExit(f"dataset {args.name!r} cannot be fetched automatically; see its loader's error "
@@ -15,37 +24,52 @@ def _data(args):
 
 
 def _train(args):
-    from .config import get_config
-    from .train import model_dir, train
-    cfg = get_config(args.profile, args.experiment)
+    cfg = get_config(args.profile, experiment_of(args.profile, "main", args.experiment))
     train(cfg, device=args.device)
     print(model_dir(cfg) / "model.pt")
 
 
 def _train_seenn2(args):
-    from .artifacts import artifact_dir
-    from .policy import get_seenn2, train_seenn2
     setup = get_seenn2(args.profile, args.experiment)
     train_seenn2(setup, args.beta, device=args.device)
-    print(artifact_dir("seenn2", setup.key(args.beta)) / "model.pt")
+    print(seenn2_dir(setup, args.beta) / "model.pt")
 
 
 def _evaluate(args):
-    from .config import get_config
-    from .evaluate import cached_logits
-    from .exits import alpha_sweep, fixed_sweep
-    cfg = get_config(args.profile, args.experiment)
+    cfg = get_config(args.profile, experiment_of(args.profile, "main", args.experiment))
     mean_logits, targets = cached_logits(cfg, device=args.device)
     print(fixed_sweep(mean_logits, targets).to_string(index=False))
     print(alpha_sweep(mean_logits, targets, args.alphas).to_string(index=False))
 
 
 def _reproduce(args):
-    from .notebooks import reproduce
     log = reproduce(args.profile, args.only, args.device)
     print(log.to_string(index=False))
     if (log["status"] != "ok").any():
         sys.exit(1)
+
+
+def add_bench_parser(sub) -> None:
+    """`bench inference` and `bench neurons` subcommands for seenn_lib.cli."""
+    b = sub.add_parser("bench", help="throughput/energy of early exit (SEENN Fig. 3); LIF vs SpikingJelly")
+    which = b.add_subparsers(dest="bench", required=True)
+    inf = which.add_parser("inference", help="static T_max, T=1, the engine at several α, one-at-a-time")
+    inf.add_argument("--profile", default="smoke")
+    inf.add_argument("--alphas", type=float, nargs="+", default=[0.7, 0.9, 0.99])
+    inf.add_argument("--batch-size", type=int, default=256)
+    inf.add_argument("--images", type=int, default=2000)
+    inf.add_argument("--resnet", type=resnet_run, nargs="*", default=list(DEFAULT_RESNETS), metavar="W:N:B",
+                     help="random ResNet-19 runs as width multiplier:images:batch size "
+                          "(default 0.125:1024:64 1:256:32; none to skip)")
+    inf.set_defaults(func=inference_command)
+    neu = which.add_parser("neurons", help="multi-step LIF forward+backward and a ResNet-19 TET training step")
+    neu.add_argument("--resnet-width", type=float, default=0.25)
+    neu.add_argument("--batch-size", type=int, default=16)
+    neu.set_defaults(func=neurons_command)
+    for p in (inf, neu):
+        p.add_argument("--device", default="cpu")
+        p.add_argument("--rounds", type=int, default=3)
+        p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,12 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  ("evaluate", _evaluate, "per-t accuracy and a SEENN-I alpha sweep")]:
         c = sub.add_parser(name, help=helptext)
         c.add_argument("--profile", default="smoke")
-        c.add_argument("--experiment", default="direct")
+        c.add_argument("--experiment", default="", help="default: the profile's main SEENN-I experiment")
         c.add_argument("--device", default="cpu")
         c.set_defaults(func=func)
     s2 = sub.add_parser("train-seenn2", help="SEENN-II joint fine-tuning of SNN + policy at one beta")
     s2.add_argument("--profile", default="smoke")
-    s2.add_argument("--experiment", default="seenn2")
+    s2.add_argument("--experiment", default="", help="default: the profile's SEENN-II experiment")
     s2.add_argument("--beta", type=float, required=True)
     s2.add_argument("--device", default="cpu")
     s2.set_defaults(func=_train_seenn2)
@@ -79,7 +103,6 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--device", default="cpu")
     r.set_defaults(func=_reproduce)
 
-    from .bench import add_bench_parser
     add_bench_parser(sub)
     return p
 

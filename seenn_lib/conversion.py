@@ -18,14 +18,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .artifacts import artifact_dir, load_cached, lock, save_torch
-from .config import CONVERSION_EXIT_T_MAX, CONVERSION_T_MAX, TrainConfig, profile_configs
-from .data import load_datasets
-from .evaluate import collect_logits
+from .config import TrainConfig
 from .exits import alpha_sweep, fixed_sweep
 from .layers import SpikingNet
 from .neurons import SpikingNeuron
-from .train import subset, train
 
 
 def floor_ste(x: torch.Tensor) -> torch.Tensor:
@@ -133,49 +129,6 @@ def check_qcfs_config(cfg: TrainConfig) -> TrainConfig:
         raise ValueError(f"a QCFS ANN trains with time_steps=1, got {cfg.time_steps}; the SNN's T_max is "
                          "the t_max argument of converted_logits (default: config.CONVERSION_T_MAX)")
     return cfg
-
-
-def qcfs_experiments(profile: str) -> list[str]:
-    """Names of the profile's QCFS-ANN experiments (the ones to convert)."""
-    return [name for name, cfg in profile_configs(profile).items() if cfg.model_kw.get("neuron") == "qcfs"]
-
-
-def conversion_t_max(cfg: TrainConfig) -> int:
-    """The paper's T_max for converted SNNs on cfg's dataset (8 on CIFAR, 64 on ImageNet)."""
-    if cfg.dataset not in CONVERSION_T_MAX:
-        raise ValueError(f"no conversion T_max for dataset {cfg.dataset!r}; pass t_max explicitly or add it to "
-                         f"config.CONVERSION_T_MAX (has {sorted(CONVERSION_T_MAX)})")
-    return CONVERSION_T_MAX[cfg.dataset]
-
-
-def exit_t_max(cfg: TrainConfig) -> int:
-    """T_max of the converted SNN that SEENN-I runs on (a sample that never reaches confidence α stops
-    there): 8 on CIFAR, the T that Table 2 compares QCFS at; 64 on ImageNet (Table 3). May be below
-    conversion_t_max, which also covers the accuracy-vs-T curve (Fashion-MNIST: SEENN-I at 8, curve to 32)."""
-    if cfg.dataset not in CONVERSION_EXIT_T_MAX:
-        raise ValueError(f"no SEENN-I T_max for dataset {cfg.dataset!r}; add it to config.CONVERSION_EXIT_T_MAX "
-                         f"(has {sorted(CONVERSION_EXIT_T_MAX)})")
-    return min(CONVERSION_EXIT_T_MAX[cfg.dataset], conversion_t_max(cfg))
-
-
-def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", batch_size: int = 256,
-                     progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Test-set running-mean logits [t_max, N, C] of the SNN converted from cfg's QCFS ANN (the ANN is
-    trained first if needed), cached like evaluate.cached_logits."""
-    check_qcfs_config(cfg)
-    t_max = t_max or conversion_t_max(cfg)
-    key = {**cfg.to_dict(), "eval_T": t_max, "converted": "qcfs-if"}
-    path = artifact_dir("logits", key) / "logits.pt"
-    with lock(path.parent):
-        blob = load_cached(path, key)
-        if blob is None:
-            snn = convert(train(cfg, device=device, progress=progress))
-            _, test_ds = load_datasets(cfg.dataset)
-            mean_logits, targets = collect_logits(snn, subset(test_ds, cfg.test_subset), t_max, device,
-                                                  batch_size=batch_size, progress=progress)
-            blob = {"mean_logits": mean_logits, "targets": targets}
-            save_torch(blob, path, key)
-    return blob["mean_logits"], blob["targets"]
 
 
 def accuracy_timesteps_table(mean_logits: torch.Tensor, target: torch.Tensor, fixed_t: list[int],

@@ -1,11 +1,13 @@
 """Exit policies over cached running-mean logits [T, N, C] (mean_logits[t-1] = f_t(x))."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 
+from .calibration import certification_table, cheapest_certified
 from .metrics import policy_summary
 
 
@@ -22,23 +24,52 @@ def check_mean_logits(mean_logits: torch.Tensor) -> torch.Tensor:
 
 
 def confidence(mean_logits: torch.Tensor) -> torch.Tensor:
-    """SEENN Eq. 5: CS = max softmax(f_t(x)), [T, N]."""
-    return check_mean_logits(mean_logits).float().softmax(-1).amax(-1)
+    """SEENN Eq. 5: CS = max softmax(f_t(x)) over the last axis: [T, N] from [T, N, C] (or [N] from [N, C])."""
+    return mean_logits.float().softmax(-1).amax(-1)
 
 
-def first_true(hit: torch.Tensor) -> torch.Tensor:
-    """[T, N] bool -> [N] 0-based index of the first True per column, T-1 if none."""
+def confidence_table(mean_logits: torch.Tensor) -> pd.DataFrame:
+    """Tidy long table of every sample's confidence (Eq. 5) at every t: columns t (1..T), confidence."""
+    conf = confidence(check_mean_logits(mean_logits)).double()
+    return pd.DataFrame({"t": np.repeat(np.arange(1, conf.shape[0] + 1), conf.shape[1]),
+                         "confidence": conf.reshape(-1).numpy()})
+
+
+def confident(mean_logits: torch.Tensor, alpha) -> torch.Tensor:
+    """The SEENN-I test, CS >= α: True where a sample may stop. `alpha` is a float, or a tensor that
+    broadcasts against the confidences (a grid [A, 1, 1] against [T, N]). Every SEENN-I decision of the
+    library (cached logits, the engine, calibration, the explorer) asks this one function."""
+    return confidence(mean_logits) >= alpha
+
+
+def first_true(hit: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """0-based index of the first True along `dim` (the time axis), its last index if none."""
     hit = hit.clone()
-    hit[-1] = True
-    return hit.int().argmax(0)
+    hit.select(dim, -1).fill_(True)
+    return hit.int().argmax(dim)
+
+
+def alpha_decisions(mean_logits: torch.Tensor, alphas: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """SEENN-I for a grid of thresholds at once: (exit_t [A, N] in 1..T, pred [A, N]), one row per α:
+    each sample exits at the first t whose f_t passes `confident`, else at T_max."""
+    grid = torch.tensor([check_alpha(a) for a in alphas], dtype=torch.float32).view(-1, 1, 1)
+    idx = first_true(confident(check_mean_logits(mean_logits), grid), dim=1)  # [A, N]
+    return idx + 1, mean_logits.argmax(-1).gather(0, idx)
 
 
 def confidence_exit(mean_logits: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
     """SEENN-I: exit at the first t with CS >= alpha, else at T_max. Returns (exit_t in 1..T, pred)."""
-    alpha = check_alpha(alpha)
-    idx = first_true(confidence(mean_logits) >= alpha)
-    pred = mean_logits.argmax(-1).gather(0, idx.unsqueeze(0)).squeeze(0)
-    return idx + 1, pred
+    exit_t, pred = alpha_decisions(mean_logits, [alpha])
+    return exit_t[0], pred[0]
+
+
+def alpha_grid(near_one: int = 40) -> np.ndarray:
+    """Candidate α, descending (safest first): 1, then `near_one` values 1 − 10^-6 .. 1 − 10^-2.05 crowding
+    towards 1, where the confidences of a trained SNN pile up, then 0.99 .. 0.05 in steps of 0.01. The
+    default (135 values) serves sweeps and calibration; near_one=0 gives the explorer's slider steps."""
+    coarse = np.round(np.arange(5, 100) / 100, 2)
+    fine = 1.0 - np.logspace(-2.05, -6, near_one)
+    return np.unique(np.concatenate([coarse, fine, [1.0]]))[::-1].copy()
 
 
 def fixed_exit(mean_logits: torch.Tensor, time_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,16 +107,14 @@ def calibrate_alpha(mean_logits: torch.Tensor, target: torch.Tensor, epsilon: fl
     loss="degradation": fraction of samples the early exit gets wrong that T_max gets right;
     loss="accuracy_drop": acc(T_max) − acc(exit). Hoeffding–Bentkus (degradation) or empirical Bernstein
     (accuracy drop) p-values with fixed-sequence testing over `alphas` (default
-    calibration.default_alpha_grid()), from the largest α down. Valid when the calibration and future
+    exits.alpha_grid()), from the largest α down. Valid when the calibration and future
     samples are i.i.d. (exchangeable) and unseen in training; see calibration.py.
     Raises ValueError when not even the largest α can be certified (too few samples for ε, δ)."""
-    from .calibration import alpha_decisions, certification_table, cheapest_certified, default_alpha_grid
-
     mean_logits = check_mean_logits(mean_logits)
     if target.shape != mean_logits.shape[1:2]:
         raise ValueError(f"target must be [N] with N = {mean_logits.shape[1]} (mean_logits is [T, N, C]), "
                          f"got shape {tuple(target.shape)}")
-    grid = default_alpha_grid() if alphas is None else sorted(alphas, reverse=True)
+    grid = alpha_grid() if alphas is None else sorted(alphas, reverse=True)
     exit_t, pred = alpha_decisions(mean_logits, grid)
     table = certification_table(grid, exit_t, pred, mean_logits[-1].argmax(-1), target, epsilon, delta, loss)
     return cheapest_certified(table)

@@ -4,8 +4,8 @@ next step (SpikingNet.keep), so an exited sample costs nothing more. Freed slots
 the data stream, so the batch stays full.
 
 For a given model and policy the engine gives the same predictions and exit timesteps as the cached
-per-t logits simulation (seenn_lib.exits on seenn_lib.evaluate.collect_logits): it accumulates the
-running mean f_t the same way and asks the same confidence function.
+per-t logits simulation (seenn_lib.exits on seenn_lib.logits.collect_logits): it accumulates the
+running mean f_t the same way and asks the same SEENN-I test (exits.confident).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .devices import resolve_device
-from .exits import check_alpha, confidence
+from .exits import check_alpha, confident
 
 
 class ExitPolicy:
@@ -54,7 +54,7 @@ class ConfidenceExit(ExitPolicy):
         self.alpha = check_alpha(alpha)
 
     def done(self, t, mean_logits, plan):
-        return confidence(mean_logits.unsqueeze(0))[0] >= self.alpha
+        return confident(mean_logits, self.alpha)
 
 
 class PlannedExit(ExitPolicy):
@@ -190,6 +190,25 @@ class _Stream:
         return torch.arange(self.taken - self._last, self.taken, device=self._device)
 
 
+def _release(model: nn.Module, slots: _Slots, done: torch.Tensor, stream: _Stream, policy: ExitPolicy,
+             refill: bool) -> None:
+    """Free the slots of the `done` samples: refill them in place from the stream when it has enough,
+    else drop them from the batch and every neuron's state (and append the stream's last few samples)."""
+    n_done = int(done.sum())
+    fresh = stream.take(n_done) if refill else None
+    if fresh is not None and len(fresh) == n_done:  # refill in place, no compaction
+        slots.replace(done, fresh, stream.last_index(), policy.plan(fresh))
+        for neuron in model.neurons():
+            neuron.restart(done)
+        return
+    keep = ~done
+    model.keep(keep)
+    slots.keep(keep)
+    if fresh is not None:  # the stream's last few samples join the shrunken batch
+        _grow_state(model, len(fresh))
+        slots.add(fresh, stream.last_index(), policy.plan(fresh))
+
+
 def run_engine(model: nn.Module, data, t_max: int, policy, batch_size: int = 256, refill: bool = True,
                device="cpu", progress: bool = False) -> EngineResult:
     """Classify every sample of `data` (a tensor [N, ...] or an iterable of x / (x, y) batches) with
@@ -219,27 +238,18 @@ def run_engine(model: nn.Module, data, t_max: int, policy, batch_size: int = 256
             mean = slots.accumulate(model.step(_step_input(slots)))
             steps += 1
             done = policy.done(slots.t, mean, slots.plan) | (slots.t >= t_max)
-            n_done = int(done.sum())
-            if not n_done:
-                continue
-            preds.append(mean[done].argmax(-1))
-            exits.append(slots.t[done])
-            order.append(slots.index[done])
-            bar.update(n_done)
-            fresh = stream.take(n_done) if refill else None
-            if fresh is not None and len(fresh) == n_done:  # refill in place, no compaction
-                slots.replace(done, fresh, stream.last_index(), policy.plan(fresh))
-                for neuron in model.neurons():
-                    neuron.restart(done)
-                continue
-            keep = ~done
-            model.keep(keep)
-            slots.keep(keep)
-            if fresh is not None:  # the stream's last few samples join the shrunken batch
-                _grow_state(model, len(fresh))
-                slots.add(fresh, stream.last_index(), policy.plan(fresh))
+            if done.any():
+                preds.append(mean[done].argmax(-1))
+                exits.append(slots.t[done])
+                order.append(slots.index[done])
+                bar.update(int(done.sum()))
+                _release(model, slots, done, stream, policy, refill)
         model.reset()
     bar.close()
+    return _in_stream_order(preds, exits, order, steps)
+
+
+def _in_stream_order(preds: list, exits: list, order: list, steps: int) -> EngineResult:
     if not order:
         raise ValueError("the data stream is empty: nothing to classify")
     index = torch.cat(order)

@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .artifacts import REPO_ROOT, atomic_write
+from .config import notebook_parameters
 from .results import figures_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -84,7 +85,7 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str
         bar.set_postfix_str(book.stem)
         start = time.perf_counter()
         try:
-            run_notebook(book, {"profile": profile, "device": device})
+            run_notebook(book, {"profile": profile, "device": device, **notebook_parameters(profile, book.stem)})
             status, error = "ok", ""
         except Exception as err:  # report and continue with the next notebook
             status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)

@@ -91,7 +91,7 @@ def easy_hard_grid(images: np.ndarray, picks: pd.DataFrame, class_names: dict[in
     """SEENN Fig. 5: per class, a row of images the policy sends to the earliest timestep (easy) and a row
     it sends to the latest (hard). `images[index]` is a [C, H, W] array (any scale: each image is min-max
     stretched);
-    `picks` has columns class, group, t, index (seenn_lib.policy.easy_hard_samples)."""
+    `picks` has columns class, group, t, index (seenn_lib.analysis.seenn2.easy_hard_samples)."""
     rows = picks[["class", "group", "t"]].drop_duplicates().values.tolist()
     cols = max(1, int(picks.groupby(["class", "group"]).size().max())) if len(picks) else 1
     fig, axes = plt.subplots(len(rows) or 1, cols, figsize=(1.1 * cols + 1.8, 1.15 * max(len(rows), 1)),

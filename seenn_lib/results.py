@@ -8,8 +8,10 @@ import matplotlib
 import pandas as pd
 
 from .artifacts import REPO_ROOT, atomic_write
+from .config import get_profile
 
 REFERENCE_CSV = REPO_ROOT / "data" / "paper_reference.csv"
+PIPELINE_CHECK = "pipeline check, not comparable to the paper"
 
 
 def figures_dir() -> Path:
@@ -48,3 +50,8 @@ def versus_paper(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["quantity", "ours", "paper", "note"])
     df["gap"] = pd.to_numeric(df["ours"]) - pd.to_numeric(df["paper"])
     return df[["quantity", "ours", "paper", "gap", "note"]]
+
+
+def comparison_note(profile: str) -> str:
+    """The note beside our-vs-paper numbers: empty where the profile runs the papers' own data and models."""
+    return "" if get_profile(profile).papers_data else PIPELINE_CHECK

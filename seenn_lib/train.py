@@ -1,8 +1,11 @@
-"""Training: TET loss (SEENN Eq. 11), SGD + cosine, atomic per-epoch checkpoints, resume."""
+"""Training: the losses (TET, SEENN Eq. 11), optimisers, and the one training driver (`fit`: checkpoints,
+resume, DDP, non-finite stop) that TET, QCFS, SEENN-II and TEAS training all run on; `train(cfg)` trains
+(or loads) the model of a config."""
 from __future__ import annotations
 
 import random
-from contextlib import nullcontext
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -12,7 +15,7 @@ from torch.utils.data import Subset
 from tqdm.auto import tqdm
 
 from . import distributed
-from .artifacts import artifact_dir, load_cached, load_torch, lock, save_torch
+from .artifacts import artifact_dir, cached, load_cached, load_torch, save_torch
 from .config import TrainConfig
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
 from .devices import resolve_device
@@ -58,19 +61,25 @@ def make_optimizer(cfg: TrainConfig, model: nn.Module, steps: int):
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
 
 
+def whole_run_optimizer(cfg: TrainConfig, module: nn.Module, dataset):
+    """A Job's optimizer(): make_optimizer with the cosine schedule spanning cfg.epochs passes over `dataset`."""
+    return lambda: make_optimizer(cfg, module, cfg.epochs * -(-len(dataset) // cfg.batch_size))
+
+
 def model_dir(cfg: TrainConfig):
     return artifact_dir("models", cfg.to_dict())
 
 
-def run_epoch(modules: list[nn.Module], loader, opt, sched, batch_loss, device, desc: str, skip: int = 0,
-              on_step=None) -> float:
+def run_epoch(module: nn.Module, loader, opt, sched, batch_loss, device, desc: str, skip: int = 0,
+              on_step=None, totals: list | None = None) -> float:
     """One optimisation epoch over `loader`: batch_loss(x, y) -> scalar loss, then a step of `opt` and of
     `sched` (if any). `skip` batches are already done (resume mid-epoch); on_step(i) runs after step i.
-    Returns the mean loss. A non-finite loss stops with an error naming the step. Gradients are on
-    whatever the caller's mode (a cached result computed lazily under no_grad may need training)."""
-    for module in modules:
-        module.train()
-    total, n = 0.0, 0
+    `totals` = [loss sum, samples] of the epoch so far, updated in place (a resumed epoch continues the
+    checkpoint's, so its mean is the uninterrupted run's). Returns the mean loss. A non-finite loss stops
+    with an error naming the step. Gradients are on whatever the caller's mode (a cached result computed
+    lazily under no_grad may need training)."""
+    module.train()
+    totals = [0.0, 0] if totals is None else totals
     for i, (x, y) in enumerate(tqdm(loader, desc=desc, leave=False, mininterval=2.0)):
         if i < skip:
             continue
@@ -85,76 +94,112 @@ def run_epoch(modules: list[nn.Module], loader, opt, sched, batch_loss, device, 
         opt.step()
         if sched is not None:
             sched.step()
-        total, n = total + loss.item() * len(y), n + len(y)
+        totals[0], totals[1] = totals[0] + loss.item() * len(y), totals[1] + len(y)
         if on_step is not None:
             on_step(i + 1)
-    return total / max(n, 1)
+    return totals[0] / max(totals[1], 1)
 
 
-def _resume(ckpt_path, cfg, model, opt, sched) -> tuple[int, int]:
-    """Restore a checkpoint into model/optimiser/scheduler/RNG; returns (epoch, step within epoch)."""
-    ckpt = load_cached(ckpt_path, cfg.to_dict())
+class Job:
+    """One resumable optimisation run for the driver `fit`: `module` (what a checkpoint holds) trained on
+    `dataset` for `epochs`, epoch e in the data order of seed + e, with the (optimiser, scheduler) pair that
+    optimizer() builds (the scheduler may be None; it steps once per batch). Subclasses say what a batch
+    costs and, where they need to, what happens after an epoch and what else a checkpoint must keep."""
+
+    def __init__(self, module: nn.Module, dataset, epochs: int, batch_size: int, seed: int, optimizer,
+                 checkpoint: Path, key: dict, desc: str):
+        self.module, self.dataset, self.epochs = module, dataset, epochs
+        self.batch_size, self.seed = batch_size, seed
+        self.optimizer, self.checkpoint, self.key, self.desc = optimizer, checkpoint, key, desc
+
+    def batch_loss(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss of one batch; `net` is `module`, DDP-wrapped under torchrun."""
+        raise NotImplementedError
+
+    def end_epoch(self, done: int, loss: float) -> None:
+        """After epoch `done` (1-based) and before its checkpoint."""
+
+    def extra_state(self) -> dict:
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        """Restore what extra_state saved."""
+
+
+class SupervisedJob(Job):
+    """TET (SEENN Eq. 11) or the cross-entropy of the mean output, as cfg.loss says: SNNs and QCFS ANNs."""
+
+    def __init__(self, cfg: TrainConfig, model: nn.Module, dataset, checkpoint: Path):
+        super().__init__(model, dataset, cfg.epochs, cfg.batch_size, cfg.seed, whole_run_optimizer(cfg, model, dataset),
+                         checkpoint, cfg.to_dict(), f"train {cfg.model}")
+        self.loss, self.time_steps = LOSSES[cfg.loss], cfg.time_steps
+
+    def batch_loss(self, net, x, y):
+        return self.loss(net(to_time_first(x, self.time_steps)), y)
+
+
+def fit(job: Job, ctx: distributed.Context, progress: bool = True, checkpoint_every: int = 0) -> None:
+    """The training driver. Resumes from job.checkpoint (written atomically by rank 0 after every epoch and,
+    with checkpoint_every=k, every k steps), so a killed run continues bit-identically; trains data-parallel
+    under torchrun (`batch_size` is the global batch); stops with an error on a non-finite loss."""
+    job.module.to(ctx.device)
+    batch = distributed.per_rank_batch(job.batch_size, ctx)
+    opt, sched = job.optimizer()
+    start, skip, totals = _resume(job, opt, sched)
+    net = distributed.wrap(job.module, ctx)
+
+    def save(epoch: int, step: int) -> None:
+        if ctx.main:
+            save_torch({"model": job.module.state_dict(), "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict() if sched is not None else None,
+                        "rng": torch.get_rng_state(), "epoch": epoch, "step": step, "epoch_totals": list(totals),
+                        "extra": job.extra_state()}, job.checkpoint, job.key)
+
+    epochs = tqdm(range(start, job.epochs), desc=job.desc, disable=not (progress and ctx.main))
+    for epoch in epochs:
+        if epoch > start or not skip:  # a fresh epoch, not the rest of a resumed one
+            totals[:] = [0.0, 0]
+        loader = make_loader(job.dataset, batch, shuffle=True, seed=job.seed + epoch, rank=ctx.rank, world=ctx.world)
+        every = (lambda i, e=epoch: save(e, i) if i % checkpoint_every == 0 else None) if checkpoint_every else None
+        loss = run_epoch(net, loader, opt, sched, partial(job.batch_loss, net), ctx.device,
+                         f"epoch {epoch + 1}/{job.epochs}", skip if epoch == start else 0, every, totals)
+        epochs.set_postfix(loss=f"{loss:.3f}")
+        job.end_epoch(epoch + 1, loss)
+        save(epoch + 1, 0)
+
+
+def _resume(job: Job, opt, sched) -> tuple[int, int, list]:
+    """Restore job.checkpoint into the module, optimiser, scheduler, RNG and the job's extra state; returns
+    (epoch, step within that epoch, [loss sum, samples] of that epoch so far), zeros without a checkpoint."""
+    ckpt = load_cached(job.checkpoint, job.key)
     if ckpt is None:
-        return 0, 0
-    model.load_state_dict(ckpt["model"])
+        return 0, 0, [0.0, 0]
+    job.module.load_state_dict(ckpt["model"])
     opt.load_state_dict(ckpt["optimizer"])
-    sched.load_state_dict(ckpt["scheduler"])
+    if sched is not None:
+        sched.load_state_dict(ckpt["scheduler"])
     torch.set_rng_state(ckpt["rng"])
-    return ckpt["epoch"], ckpt["step"]
+    job.load_extra_state(ckpt.get("extra", {}))
+    return ckpt["epoch"], ckpt.get("step", 0), list(ckpt.get("epoch_totals", [0.0, 0]))
 
 
 def train(cfg: TrainConfig, device: str = "cpu", progress: bool = True, checkpoint_every: int = 0) -> nn.Module:
-    """Train (or resume, or load the finished) model of `cfg`; checkpoints live in the artifact cache.
-
-    A checkpoint (model, optimiser, scheduler, RNG, epoch, step) is written atomically after every epoch
-    and, with `checkpoint_every=k`, every k steps; a killed run resumes from the last one. The data order
-    of epoch e depends only on (seed, e), so a resumed run replays exactly what the killed one would have.
-    Under torchrun the same call trains data-parallel: `cfg.batch_size` is the global batch, rank 0 writes.
-    """
+    """Train (or resume, or load the finished) model of `cfg`; checkpoints and the final model live in the
+    artifact cache (`fit` says how a run resumes). The data order of epoch e depends only on (seed, e).
+    Under torchrun the same call trains data-parallel: `cfg.batch_size` is the global batch, rank 0 writes."""
     ctx = distributed.setup(resolve_device(device))
-    out = model_dir(cfg)
-    final, ckpt_path = out / "model.pt", out / "checkpoint.pt"
     seed_everything(cfg.seed)
     model = build_model(cfg)
-    with lock(out) if ctx.main else nullcontext():
-        done = load_cached(final, cfg.to_dict())
-        if done is None:
-            _fit(cfg, model, ctx, ckpt_path, progress, checkpoint_every)
-            if ctx.main:
-                save_torch({"model": model.state_dict(), "config": cfg.to_dict()}, final, cfg.to_dict())
-            distributed.barrier(ctx)
-        else:
-            model.load_state_dict(done["model"])
+
+    def compute() -> dict:
+        train_ds = subset(load_datasets(cfg.dataset)[0], cfg.train_subset)
+        fit(SupervisedJob(cfg, model, train_ds, model_dir(cfg) / "checkpoint.pt"), ctx, progress, checkpoint_every)
+        return {"model": model.state_dict(), "config": cfg.to_dict()}
+
+    done = cached("models", cfg.to_dict(), compute, "model.pt", write=ctx.main)
+    distributed.barrier(ctx)
+    model.load_state_dict(done["model"])
     return model.to(ctx.device).eval()
-
-
-def _fit(cfg: TrainConfig, model: nn.Module, ctx, ckpt_path, progress: bool, checkpoint_every: int) -> None:
-    train_ds, _ = load_datasets(cfg.dataset)
-    train_ds = subset(train_ds, cfg.train_subset)
-    batch = distributed.per_rank_batch(cfg.batch_size, ctx)
-    model.to(ctx.device)
-    opt, sched = make_optimizer(cfg, model, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
-    start, skip = _resume(ckpt_path, cfg, model, opt, sched)
-    net = distributed.wrap(model, ctx)
-
-    def batch_loss(x, y):
-        return LOSSES[cfg.loss](net(to_time_first(x, cfg.time_steps)), y)
-
-    def checkpoint(epoch, step):
-        if ctx.main:
-            save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict(), "rng": torch.get_rng_state(), "epoch": epoch,
-                        "step": step}, ckpt_path, cfg.to_dict())
-
-    epochs = tqdm(range(start, cfg.epochs), desc=f"train {cfg.model}", disable=not (progress and ctx.main))
-    for epoch in epochs:
-        loader = make_loader(train_ds, batch, shuffle=True, seed=cfg.seed + epoch, rank=ctx.rank, world=ctx.world)
-        every = (lambda i, e=epoch: checkpoint(e, i) if i % checkpoint_every == 0 else None
-                 ) if checkpoint_every else None
-        loss = run_epoch([net], loader, opt, sched, batch_loss, ctx.device, f"epoch {epoch + 1}/{cfg.epochs}",
-                         skip if epoch == start else 0, every)
-        epochs.set_postfix(loss=f"{loss:.3f}")
-        checkpoint(epoch + 1, 0)
 
 
 def load_weights(model: nn.Module, path) -> nn.Module:

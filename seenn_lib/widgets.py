@@ -16,38 +16,36 @@ import seaborn as sns
 import torch
 from matplotlib.figure import Figure
 
-from .artifacts import cache_root, config_key, load_torch
-from .calibration import (LOSSES, alpha_decisions, certification_table, check_budget, cheapest_certified,
-                          default_alpha_grid, exit_loss, risk_from_loss, split_indices)
-from .config import PROFILES, TrainConfig
-from .evaluate import cached_logits, logits_artifact
-from .exits import confidence, fixed_sweep
+from .calibration import (LOSSES, certification_table, check_budget, cheapest_certified, exit_loss, risk_from_loss,
+                          split_indices)
+from .config import PROFILES, TrainConfig, experiment_of, profile_configs
+from .exits import alpha_decisions, alpha_grid, confidence_table, fixed_sweep
 from .metrics import exit_distribution, policy_summary
+from .pipelines import cached_logits, cached_seenn2_outputs, logits_artifact
+from .policy import get_seenn2, policy_exit
 
-SLIDER_ALPHAS = np.round(np.arange(0.05, 1.0001, 0.01), 2)
+SLIDER_ALPHAS = alpha_grid(near_one=0)[::-1].copy()  # 0.05, 0.06, ..., 0.99, 1
 
 
 def cached_experiments(profiles: Sequence[str] | None = None) -> dict[str, TrainConfig]:
     """'profile · experiment' -> config, for every experiment whose test-set logits are in the cache."""
     found = {}
     for profile in profiles or sorted(PROFILES):
-        for name, cfg in PROFILES[profile].items():
+        for name, cfg in profile_configs(profile).items():
             if logits_artifact(cfg)[1].exists():
                 found[f"{profile} · {name} ({cfg.model}, {cfg.dataset})"] = cfg
     return found
 
 
-def seenn2_runs(profile: str, betas: Sequence[float], experiment: str = "seenn2") -> dict[str, dict[float, Run]]:
-    """{label: {β: Run}} for the βs of a SEENN-II experiment whose outputs are already cached (none
-    trained here); empty when there are none."""
-    from .policy import get_seenn2, policy_exit
-
+def seenn2_runs(profile: str, betas: Sequence[float], experiment: str = "") -> dict[str, dict[float, Run]]:
+    """{label: {β: Run}} for the βs of a SEENN-II experiment (default: the profile's) whose outputs are already
+    cached (none trained here); empty when there are none."""
+    experiment = experiment_of(profile, "seenn2", experiment)
     setup = get_seenn2(profile, experiment)
     runs = {}
     for beta in betas:
-        path = cache_root() / "seenn2" / config_key(setup.key(beta)) / "outputs.pt"
-        if path.exists():
-            out = load_torch(path, setup.key(beta))
+        out = cached_seenn2_outputs(setup, beta)
+        if out is not None:
             runs[float(beta)] = Run(out["mean_logits"], out["targets"],
                                     policy_exit(out["policy_logits"], out["mean_logits"], setup.actions))
     return {f"{profile} · {experiment} (SEENN-II, {setup.finetune.model}, {setup.finetune.dataset})": runs} \
@@ -75,16 +73,14 @@ class Run:
 
     def confidences(self) -> pd.DataFrame:
         if "conf" not in self.cache:
-            conf = confidence(self.mean_logits)
-            self.cache["conf"] = pd.DataFrame({"t": np.repeat(np.arange(1, conf.shape[0] + 1), conf.shape[1]),
-                                               "confidence": conf.reshape(-1).numpy()})
+            self.cache["conf"] = confidence_table(self.mean_logits)
         return self.cache["conf"]
 
     def calibration(self, seed: int = 0, fraction: float = 0.5):
         """Fixed random calibration / evaluation halves and the SEENN-I grid decisions on both."""
         if "calib" not in self.cache:
             cal, held = split_indices(len(self.targets), fraction, seed)
-            grid = default_alpha_grid()
+            grid = alpha_grid()
             self.cache["calib"] = (cal, held, grid, alpha_decisions(self.mean_logits[:, cal], grid))
         return self.cache["calib"]
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from seenn_lib.calibration import (_split_weights, alpha_decisions, alpha_risks, calibrate_beta, certified_alphas,
-                                   default_alpha_grid, empirical_bernstein_pvalue, exit_loss, fixed_sequence,
-                                   guarantee_check, hoeffding_bentkus_pvalue)
-from seenn_lib.exits import calibrate_alpha, confidence_exit
+from seenn_lib.calibration import (calibrate_beta, empirical_bernstein_pvalue, exit_loss, fixed_sequence,
+                                   hoeffding_bentkus_pvalue, split_weights)
+from seenn_lib.certified import alpha_risks, certified_alphas, guarantee_check
+from seenn_lib.exits import alpha_decisions, alpha_grid, calibrate_alpha, confidence_exit
 
 
 def synthetic_logits(n=10000, t_max=4, classes=10, seed=0):
@@ -63,7 +63,7 @@ def test_exit_losses_by_hand():
 
 def test_grid_decisions_match_confidence_exit(logits):
     mean, _ = logits
-    grid = default_alpha_grid()
+    grid = alpha_grid()
     exit_t, pred = alpha_decisions(mean[:, :500], grid)
     for row in (0, 10, 60, len(grid) - 1):
         e, p = confidence_exit(mean[:, :500], float(grid[row]))
@@ -109,7 +109,7 @@ def test_bad_budgets_and_shapes_are_rejected(logits):
 def test_split_path_agrees_with_calibrate_alpha(logits):
     mean, target = logits
     checks = guarantee_check(mean, target, 0.02, 0.1, n_splits=1, calibration_fraction=0.3, seed=3)
-    cal = _split_weights(len(target), 1, 0.3, 3)[0][0].bool()
+    cal = split_weights(len(target), 1, 0.3, 3)[0][0].bool()
     assert checks.alpha[0] == pytest.approx(calibrate_alpha(mean[:, cal], target[cal], 0.02, 0.1))
 
 
@@ -121,7 +121,7 @@ def test_guarantee_holds_over_random_splits_and_is_not_trivial(logits, loss):
     slack = 3 * math.sqrt(delta * (1 - delta) / n_splits)  # Monte Carlo noise of the violation rate
     assert checks.violated.mean() <= delta + slack
     # a much cheaper α than running all T_max steps exists on the whole pool (the oracle) ...
-    pool = alpha_risks(mean, target, default_alpha_grid())
+    pool = alpha_risks(mean, target, alpha_grid())
     oracle = pool[pool[loss] <= epsilon].avg_timesteps.min()
     assert oracle < mean.shape[0] - 1
     # ... and the certificate finds one close to it in most splits instead of hiding at α = 1
@@ -135,9 +135,9 @@ def test_naive_threshold_choice_violates_the_budget(logits):
     """The same splits with the cheapest α whose *calibration* risk is ≤ ε (no bound): the test can fail."""
     mean, target = logits
     epsilon, n_splits = 0.02, 300
-    exit_t, pred = alpha_decisions(mean, default_alpha_grid())
+    exit_t, pred = alpha_decisions(mean, alpha_grid())
     losses = exit_loss(pred, mean[-1].argmax(-1), target)
-    cal, test = _split_weights(len(target), n_splits, 0.2, 0)
+    cal, test = split_weights(len(target), n_splits, 0.2, 0)
     cal_risk, test_risk = cal @ losses.T / cal[0].sum(), test @ losses.T / test[0].sum()
     cost = cal @ exit_t.double().T
     cheapest = torch.where(cal_risk <= epsilon, cost, torch.inf).argmin(1)

@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from seenn_lib.config import get_config
-from seenn_lib.conversion import (QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config,
-                                  conversion_t_max, convert, converted_logits, exit_t_max)
+from seenn_lib.config import conversion_t_max, exit_t_max, get_config
+from seenn_lib.conversion import QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config, convert
 from seenn_lib.evaluate import cached_logits
+from seenn_lib.pipelines import converted_logits
 from seenn_lib.layers import SpikingNet, repeat_time
 from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.models import create_model

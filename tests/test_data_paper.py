@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from seenn_lib.config import PROFILES
+from seenn_lib.config import profile_configs
 from seenn_lib.data import (dataset_spec, load_cifar, load_dvs_folder, load_image_folder, make_loader,
-                            policy_view, split_per_class, to_time_first, write_dvs_events, write_image_folder)
+                            split_per_class, to_time_first, write_dvs_events, write_image_folder)
 from seenn_lib.models import create_model
+from seenn_lib.policy import PolicyNet
 from seenn_lib.train import LOSSES, build_model
 
 
@@ -69,8 +70,8 @@ def test_imagenet_folder_views_and_a_training_step(fake_root):
     assert len(train) == 6 and len(test) == 3 and train.classes == ["class000", "class001", "class002"]
     assert train[0][0].shape == test[0][0].shape == (3, 224, 224)
     xb, yb = next(iter(make_loader(train, 2, shuffle=True)))
-    assert policy_view(xb, "imagenet").shape == (2, 3, 112, 112)
-    assert policy_view(xb, "cifar10") is xb
+    policy = PolicyNet(create_model("resnet8", 4, in_channels=3, neuron="relu"), input_size=112)  # SEENN §4.1
+    assert policy.prepare(xb).shape == (2, 3, 112, 112)
     _one_training_step(create_model("sew_resnet34", 3, width_mult=0.0625), xb, yb, 1)
 
 
@@ -116,7 +117,7 @@ def test_every_paper_row_builds_its_model_and_data_pipeline(fake_root):
     """Every row's full-size model (shapes only, on the meta device) and its data pipeline on the fake
     data, through one forward pass of the same model at 1/32 width (once per distinct model and data)."""
     batches, checked = {}, set()
-    for name, cfg in PROFILES["paper"].items():
+    for name, cfg in profile_configs("paper").items():
         spec = dataset_spec(cfg.dataset)
         with torch.device("meta"):
             assert sum(p.numel() for p in build_model(cfg).parameters()) > 1e5, name

@@ -6,14 +6,15 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
-from seenn_lib.config import TrainConfig
-from seenn_lib.data import make_loader
+from seenn_lib.analysis.seenn2 import accuracy_at_timesteps, difficulty_bins, easy_hard_samples, policy_cost
+from seenn_lib.artifacts import load_torch
+from seenn_lib.config import PolicySpec, TrainConfig, get_profile
+from seenn_lib.distributed import Context
 from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
-from seenn_lib.policy import (POLICY_SPECS, JointSeenn2, PolicyNet, PolicySpec, accuracy_at_timesteps, build_policy,
-                              check_actions, difficulty_bins, easy_hard_samples, get_seenn2, joint_epoch,
-                              policy_cost, policy_exit, seenn2_objective, seenn2_reward)
-from seenn_lib.train import make_optimizer
+from seenn_lib.policy import (JointSeenn2, PolicyNet, Seenn2Job, Seenn2Setup, build_policy, check_actions, get_seenn2,
+                              policy_exit, seenn2_objective, seenn2_reward)
+from seenn_lib.train import fit
 
 # T = 3, N = 2, C = 2. Sample 0 (label 0) is right at t = 1 and 3, wrong at t = 2;
 # sample 1 (label 1) is wrong at t = 1, right at t = 2 and 3.
@@ -151,7 +152,7 @@ def test_policy_logits_must_match_the_action_set():
 
 
 def test_policy_nets_fold_one_timestep_and_downsample():
-    spec = POLICY_SPECS[("smoke", "seenn2")]
+    spec = get_profile("smoke").policies["seenn2"]
     policy = build_policy(spec, "fashion-mnist", 4)
     out = policy(torch.randn(5, 1, 28, 28))
     assert out.shape == (5, 4)
@@ -170,16 +171,21 @@ def test_seenn2_setups_are_consistent():
         get_seenn2("smoke", "direct")
 
 
-def test_joint_epoch_updates_snn_and_policy():
+def test_joint_fine_tuning_on_the_driver_updates_snn_and_policy(tmp_path):
     torch.manual_seed(0)
     snn = create_model("smoke_cnn", in_channels=1, width=2)
-    policy = build_policy(PolicySpec(warmup="direct", model_kw={"width": 2}), "fashion-mnist", 2)
+    spec = PolicySpec(warmup="direct", model_kw={"width": 2})
+    policy = build_policy(spec, "fashion-mnist", 2)
     data = TensorDataset(torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,)))
     both = JointSeenn2(snn, policy, (1, 3))
     before = {k: v.clone() for k, v in both.state_dict().items()}
-    opt, sched = make_optimizer(TrainConfig(lr=0.05, batch_size=8), both, 2)
-    loss = joint_epoch(both, make_loader(data, 8, shuffle=True), opt, sched, (1, 3), 1.0, "cpu")
-    assert math.isfinite(loss)
+    cfg = TrainConfig(lr=0.05, batch_size=8, epochs=1, model_kw={"width": 2})
+    job = Seenn2Job(Seenn2Setup(cfg, cfg, spec, (1, 3)), 1.0, both, data, tmp_path / "checkpoint.pt")
+    losses = []
+    job.end_epoch = lambda done, loss: losses.append(loss)
+    fit(job, Context(), progress=False)
+    assert len(losses) == 1 and math.isfinite(losses[0])
+    assert load_torch(tmp_path / "checkpoint.pt")["epoch"] == 1
     after = both.state_dict()
     assert not torch.equal(before["snn.classifier.weight"], after["snn.classifier.weight"])
     assert not torch.equal(before["policy.backbone.classifier.weight"],

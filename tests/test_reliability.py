@@ -12,51 +12,80 @@ from seenn_lib.artifacts import ArtifactError, load_cached, load_torch, save_tor
 from seenn_lib.config import TrainConfig, get_config
 from seenn_lib.devices import resolve_device
 
-TRAIN_SNIPPET = """
+SNIPPET_HEAD = """
 import torch
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
+"""
+# what each kind of training runs: (code, its checkpoint, the least step to kill at, its final artifact)
+KILL_AND_RESUME = {
+    "tet": ("""
 from seenn_lib.config import TrainConfig
 from seenn_lib.train import train
-cfg = TrainConfig(epochs=2, train_subset=4096, batch_size=64, model_kw={"width": 4})
-train(cfg, progress=False, checkpoint_every=5)
-"""
+train(TrainConfig(epochs=2, train_subset=4096, batch_size=64, model_kw={"width": 4}), progress=False,
+      checkpoint_every=5)
+""", "models/*/checkpoint.pt", 10, "models/*/model.pt"),
+    "qcfs": ("""
+from seenn_lib.config import TrainConfig
+from seenn_lib.train import train
+train(TrainConfig(time_steps=1, loss="ce", epochs=2, train_subset=4096, batch_size=64, optimizer="adam", lr=1e-3,
+                  model_kw={"width": 4, "neuron": "qcfs", "threshold": 2.0}), progress=False, checkpoint_every=5)
+""", "models/*/checkpoint.pt", 10, "models/*/model.pt"),
+    "seenn2": ("""
+from seenn_lib.config import PolicySpec, TrainConfig
+from seenn_lib.policy import Seenn2Setup, train_seenn2
+warmup = TrainConfig(epochs=1, train_subset=1024, batch_size=64, model_kw={"width": 4})
+finetune = warmup.with_(epochs=2, optimizer="adam", lr=1e-3)
+setup = Seenn2Setup(finetune, warmup, PolicySpec(warmup="direct", model_kw={"width": 2}), (1, 2, 3, 4))
+train_seenn2(setup, 4.0, progress=False, checkpoint_every=5)
+""", "seenn2/*/checkpoint.pt", 10, "seenn2/*/model.pt"),
+    # killed in the fine-tuning phase, so the resumed run also crosses the adjustment phase's checkpoint
+    "teas": ("""
+from seenn_lib.config import get_profile
+from seenn_lib.pipelines import run_teas
+run_teas("ci", tcfg=get_profile("ci").teas.with_(finetune_epochs=2), progress=False, checkpoint_every=3)
+""", "teas/*/fine-tuning.pt", 3, "teas/*/result.pt"),
+}
 
 
-def _run_training(cache, kill_after_checkpoint=False):
+def _run_training(code, cache, checkpoint=None, kill_at_step=0):
+    """Run a training snippet in a fresh process; with `checkpoint`, SIGKILL it once that checkpoint holds a
+    step >= kill_at_step (mid-epoch) and return that step (None if it finished first)."""
     env = {**os.environ, "SEENN_CACHE": str(cache), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", TRAIN_SNIPPET], env=env)
-    if kill_after_checkpoint:
-        ckpt = next_ckpt = None
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None:
-            found = list(cache.glob("models/*/checkpoint.pt"))
-            if found:
-                ckpt = found[0]
-                step = load_torch(ckpt)["step"]
-                if step >= 10:  # mid-epoch 1, after at least two step checkpoints
-                    proc.send_signal(signal.SIGKILL)
-                    next_ckpt = step
-                    break
-            time.sleep(0.02)
-        proc.wait()
-        return ckpt, next_ckpt
-    assert proc.wait(timeout=300) == 0
-    return None, None
+    proc = subprocess.Popen([sys.executable, "-c", SNIPPET_HEAD + code], env=env)
+    if checkpoint is None:
+        assert proc.wait(timeout=600) == 0
+        return None
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        for ckpt in cache.glob(checkpoint):
+            step = load_torch(ckpt)["step"]
+            if step >= kill_at_step:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return step
+        time.sleep(0.02)
+    proc.wait()
+    return None
 
 
 @pytest.mark.slow
-def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
+@pytest.mark.parametrize("kind", sorted(KILL_AND_RESUME))
+def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, kind):
+    """TET, QCFS ANNs, SEENN-II joint fine-tuning and TEAS all train on one driver: each resumes bit-identically."""
+    code, checkpoint, kill_at_step, final = KILL_AND_RESUME[kind]
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    _run_training(straight)
-    ckpt, step = _run_training(killed, kill_after_checkpoint=True)
+    _run_training(code, straight)
+    step = _run_training(code, killed, checkpoint, kill_at_step)
     assert step is not None, "the training finished before it could be killed"
-    assert not list(killed.glob("models/*/model.pt")), "killed run must not have a final model"
-    _run_training(killed)  # resumes from the step checkpoint
-    a = load_torch(next(straight.glob("models/*/model.pt")))["model"]
-    b = load_torch(next(killed.glob("models/*/model.pt")))["model"]
-    assert a.keys() == b.keys()
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not list(killed.glob(final)), "killed run must not have a final artifact"
+    _run_training(code, killed)  # resumes from the step checkpoint
+    a, b = (load_torch(next(run.glob(final))) for run in (straight, killed))
+    assert a["model"].keys() == b["model"].keys()
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    if kind == "teas":
+        assert a["allocation"] == b["allocation"]
+        assert a["history"].equals(b["history"]) and a["layers"].equals(b["layers"])
 
 
 def test_corrupted_truncated_and_foreign_artifacts_are_detected(tmp_path):
@@ -171,12 +200,12 @@ torch.set_num_threads(1)
 from seenn_lib import train as train_mod
 from seenn_lib.config import TrainConfig
 from seenn_lib.evaluate import cached_logits
-real_fit = train_mod._fit
+real_fit = train_mod.fit
 def counted_fit(*args, **kwargs):
     with open(sys.argv[1], "a") as f:
         f.write("fit\\n")
     return real_fit(*args, **kwargs)
-train_mod._fit = counted_fit
+train_mod.fit = counted_fit
 logits, _ = cached_logits(TrainConfig(epochs=1, train_subset=1024, test_subset=256, model_kw={"width": 4}),
                           progress=False)
 print(float(logits.sum()))

@@ -6,6 +6,7 @@ from typing import Callable
 
 from torch import nn
 
+from ..conversion import QCFS
 from ..neurons import SpikingNeuron
 
 ANN_ACTIVATIONS = ("relu", "qcfs")
@@ -18,7 +19,6 @@ def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0,
     if neuron == "relu":
         return nn.ReLU
     if neuron == "qcfs":
-        from ..conversion import QCFS  # lazy: conversion imports train, which imports the model registry
         return partial(QCFS, levels=levels, threshold=threshold)
     if neuron in ("lif", "if"):
         return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from torch import nn
 
 from ..layers import SpikingNet
-from . import register
+from .registry import register
 from .common import conv_bn, neuron_factory, residual_stages
 from .resnet import BasicBlock, _scaled
 

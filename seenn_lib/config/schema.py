@@ -1,0 +1,115 @@
+"""The shapes of configuration: a training run, a SEENN-II policy, the TEAS knobs, and one profile's table."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+LOSS_NAMES = ("tet", "ce")  # seenn_lib.train.LOSSES: TET (SEENN Eq. 11) | cross-entropy of the mean output
+CODINGS = ("rate", "time")  # TEAS §3.2 spike-train conversion: SNN-R | SNN-T
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "fashion-mnist"
+    model: str = "smoke_cnn"
+    time_steps: int = 4
+    epochs: int = 3
+    batch_size: int = 128
+    optimizer: str = "sgd"  # sgd (momentum) | adam
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    loss: str = "tet"  # tet (SEENN Eq. 11) | ce (cross-entropy of the mean output)
+    model_kw: dict = field(default_factory=dict)
+    train_subset: int = 0  # 0 = the whole training set
+    test_subset: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.time_steps < 1:
+            raise ValueError(f"time_steps must be >= 1, got {self.time_steps}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs}, {self.batch_size}")
+        if self.loss not in LOSS_NAMES:
+            raise ValueError(f"loss must be one of {LOSS_NAMES}, got {self.loss!r}")
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """What a SEENN-II experiment adds to its fine-tuning TrainConfig (Profile.finetune)."""
+    warmup: str  # experiment of the same profile whose TET-trained SNN starts the joint fine-tuning
+    model: str = "smoke_cnn"  # registry name, built with neuron='relu'
+    model_kw: dict = field(default_factory=dict)
+    input_size: int | None = None  # the policy sees the image down-sampled to this size (None: as it is)
+    actions: tuple[int, ...] | None = None  # None = 1..T_max
+
+
+@dataclass(frozen=True)
+class TeasConfig:
+    """TEAS-only knobs; the pretrained SNN is the row `experiment` of the profile's experiments."""
+    experiment: str = "teas"
+    time_steps: int = 0  # T of every layer before TEAS; 0: the SNN config's (converted SNNs: conversion_t_max)
+    target_ratio: float = 0.45  # final mean T_l / T
+    init_ratio: float = 0.7  # mean T_l / T after the initial allocation
+    t_min: int = 1
+    lam: float = 0.5  # λ of Eq. 8
+    adjust_epochs: int = 2  # training with periodic adjustment (Table 1: lr 5e-4)
+    adjust_every: int = 1
+    finetune_epochs: int = 1  # after the final adjustment (Table 1: lr 1e-4)
+    lr: float = 5e-4
+    finetune_lr: float = 1e-4
+    batch_size: int = 128
+    loss: str = "ce"
+    coding: str = "rate"
+    train_subset: int = 0  # 0: the pretrained SNN's training subset
+    calib_samples: int = 2000  # training samples whose activity sets the initial allocation
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.time_steps < 0 or self.t_min < 1:
+            raise ValueError(f"time_steps must be >= 0 (0: the SNN's own T) and t_min >= 1, got {self.time_steps}, "
+                             f"{self.t_min}")
+        if not 0 < self.target_ratio <= self.init_ratio <= 1:
+            raise ValueError(f"need 0 < target_ratio <= init_ratio <= 1, got {self.target_ratio}, {self.init_ratio}")
+        if self.lam < 0:
+            raise ValueError(f"lam (λ of Eq. 8) must be >= 0, got {self.lam}")
+        if self.adjust_epochs < 0 or self.finetune_epochs < 0 or self.adjust_every < 1:
+            raise ValueError("adjust_epochs and finetune_epochs must be >= 0 and adjust_every >= 1, got "
+                             f"{self.adjust_epochs}, {self.finetune_epochs}, {self.adjust_every}")
+        if self.coding not in CODINGS or self.loss not in LOSS_NAMES:
+            raise ValueError(f"coding must be one of {CODINGS} and loss one of {LOSS_NAMES}, "
+                             f"got {self.coding!r}, {self.loss!r}")
+
+    def with_(self, **changes) -> "TeasConfig":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything a profile decides, as data: its experiments (name -> TrainConfig), SEENN-II fine-tuning runs
+    and their policies (by the same fine-tuning name), the TEAS settings, the experiment groups each notebook
+    reads (group -> {label: experiment}), parameters that reproduce() passes to named notebooks, and whether
+    it runs the papers' own data and models (only then are absolute numbers set beside the papers')."""
+    experiments: dict[str, TrainConfig]
+    finetune: dict[str, TrainConfig]
+    policies: dict[str, PolicySpec]
+    teas: TeasConfig
+    groups: dict[str, dict[str, str]]
+    notebook_parameters: dict[str, dict] = field(default_factory=dict)
+    papers_data: bool = False
+
+    def __post_init__(self):
+        if set(self.finetune) != set(self.policies):
+            raise ValueError(f"every SEENN-II fine-tuning run needs a policy and vice versa: runs "
+                             f"{sorted(self.finetune)}, policies {sorted(self.policies)}")
+        unknown = {name for group in self.groups.values() for name in group.values()} - set(self.experiments) \
+            - set(self.finetune)
+        if unknown:
+            raise ValueError(f"notebook groups name experiments the profile lacks: {sorted(unknown)}")

@@ -1,0 +1,86 @@
+"""Fashion-MNIST (the smoke profile): from files already there, Debian's package, or torchvision's downloader."""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from torch.utils.data import TensorDataset
+
+from .registry import DatasetSpec, register_dataset
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
+
+
+def _fmnist_raw(root: Path) -> Path:
+    return root / "FashionMNIST" / "raw"
+
+
+def _have_fmnist(raw: Path) -> bool:
+    return all((raw / f).is_file() for f in FASHION_MNIST_FILES)
+
+
+def _copy_debian_fmnist(raw: Path) -> bool:
+    if not all((DEBIAN_FASHION_MNIST / f"{f}.gz").is_file() for f in FASHION_MNIST_FILES):
+        return False
+    raw.mkdir(parents=True, exist_ok=True)
+    for f in FASHION_MNIST_FILES:
+        tmp = raw / f"{f}.tmp"
+        with gzip.open(DEBIAN_FASHION_MNIST / f"{f}.gz", "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        tmp.replace(raw / f)
+    return True
+
+
+def _apt_install_fmnist() -> bool:
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        return False
+    install = "apt-get install -y -qq dataset-fashion-mnist"
+    cmd = f"{install} || (apt-get update -qq && {install})"
+    return subprocess.run(["bash", "-c", cmd], capture_output=True).returncode == 0
+
+
+def _torchvision_download_fmnist(root: Path) -> bool:
+    from torchvision.datasets import FashionMNIST
+    try:
+        for train in (True, False):
+            FashionMNIST(str(root), train=train, download=True)
+        return True
+    except Exception:  # no network is the common case; the caller reports every option
+        return False
+
+
+def prepare_fashion_mnist(root: Path) -> Path:
+    """Make Fashion-MNIST's IDX files available under root/FashionMNIST/raw, trying in order: files
+    already there, Debian's dataset-fashion-mnist (installed with apt when possible), torchvision."""
+    raw = _fmnist_raw(Path(root))
+    if _have_fmnist(raw) or _copy_debian_fmnist(raw):
+        return raw
+    if _apt_install_fmnist() and _copy_debian_fmnist(raw):
+        return raw
+    if _torchvision_download_fmnist(Path(root)) and _have_fmnist(raw):
+        return raw
+    raise FileNotFoundError(
+        f"Fashion-MNIST is not available under {raw}. Provide it one of three ways:\n"
+        f"  1. put the four uncompressed IDX files ({', '.join(FASHION_MNIST_FILES)}) in {raw};\n"
+        f"  2. install Debian's package: sudo apt-get install dataset-fashion-mnist "
+        f"(files in {DEBIAN_FASHION_MNIST}), then rerun;\n"
+        f"  3. with internet access: python -m seenn_lib data fashion-mnist (torchvision downloads it).")
+
+
+def _fmnist_tensors(root: Path, train: bool) -> TensorDataset:
+    from torchvision.datasets import FashionMNIST
+    ds = FashionMNIST(str(root), train=train, download=False)
+    x = (ds.data.float().div_(255).sub_(FASHION_MNIST_MEAN).div_(FASHION_MNIST_STD)).unsqueeze(1)
+    return TensorDataset(x, ds.targets.long())
+
+
+register_dataset(DatasetSpec(
+    name="fashion-mnist", num_classes=10, in_channels=1, image_size=28,
+    load=lambda root: (_fmnist_tensors(root, True), _fmnist_tensors(root, False)),
+    prepare=prepare_fashion_mnist))

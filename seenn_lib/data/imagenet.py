@@ -1,0 +1,35 @@
+"""ImageNet as an ImageFolder tree given by the user (train/ and val/, one folder per class)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch.utils.data import Dataset
+
+from .registry import DatasetSpec, register_dataset
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def imagenet_transforms(train: bool):
+    """Training: RandomResizedCrop 224 + horizontal flip; test: resize 256 + centre crop 224."""
+    from torchvision import transforms as T
+    head = [T.RandomResizedCrop(224), T.RandomHorizontalFlip()] if train else [T.Resize(256), T.CenterCrop(224)]
+    return T.Compose([*head, T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+def load_image_folder(folder: Path) -> tuple[Dataset, Dataset]:
+    from torchvision.datasets import ImageFolder
+    folder = Path(folder)
+    missing = [s for s in ("train", "val") if not (folder / s).is_dir() or not any((folder / s).iterdir())]
+    if missing:
+        raise FileNotFoundError(
+            f"ImageNet is not available under {folder} (missing {', '.join(s + '/' for s in missing)}): expected "
+            f"{folder}/train/<wnid>/*.JPEG and {folder}/val/<wnid>/*.JPEG, one folder per class, the validation "
+            "images sorted into class folders. Get ILSVRC2012 from image-net.org (registration needed), "
+            "unpack it there, or set SEENN_DATA to the folder that holds imagenet/.")
+    return (ImageFolder(str(folder / "train"), transform=imagenet_transforms(True)),
+            ImageFolder(str(folder / "val"), transform=imagenet_transforms(False)))
+
+
+register_dataset(DatasetSpec(name="imagenet", num_classes=1000, in_channels=3, image_size=224,
+                             load=lambda root: load_image_folder(Path(root) / "imagenet")))

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _data(args):
     from .data import DEFAULT_ROOT, dataset_spec
-    spec = dataset_spec(args.name)
-    if spec.prepare is None:
-        raise SystemExit(f"dataset {args.name!r} cannot be fetched automatically; see its loader's error "
-                         "message for the expected layout under the data root")
-    print(spec.prepare(args.root or DEFAULT_ROOT))
+    spec, root = dataset_spec(args.name), Path(args.root or DEFAULT_ROOT)
+    if spec.prepare is not None:
+        print(spec.prepare(root))
+    else:  # downloaded by hand: the loader checks the layout and names what is missing
+        spec.load(root)
+        print(f"{args.name} is available under {root}")
 
 
 def _train(args):

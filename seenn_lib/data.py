@@ -22,6 +22,8 @@ DEFAULT_ROOT = Path(os.environ.get("SEENN_DATA", Path(__file__).resolve().parent
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+NO_DOWNLOAD_NEEDED = ("The smoke and ci profiles need no download: they run on Fashion-MNIST and on generated "
+                      "stand-ins.")
 
 
 @dataclass(frozen=True)
@@ -128,12 +130,14 @@ def prepare_fashion_mnist(root: Path) -> Path:
         return raw
     if _torchvision_download_fmnist(Path(root)) and _have_fmnist(raw):
         return raw
+    from torchvision.datasets import FashionMNIST
     raise FileNotFoundError(
-        f"Fashion-MNIST is not available under {raw}. Provide it one of three ways:\n"
-        f"  1. put the four uncompressed IDX files ({', '.join(FASHION_MNIST_FILES)}) in {raw};\n"
+        f"Fashion-MNIST is not available under {raw} (torchvision's download failed too: it needs internet "
+        f"access). Provide it one of two ways, then rerun:\n"
+        f"  1. download {', '.join(f + '.gz' for f in FASHION_MNIST_FILES)} from {FashionMNIST.mirrors[0]} and "
+        f"gunzip them into {raw};\n"
         f"  2. install Debian's package: sudo apt-get install dataset-fashion-mnist "
-        f"(files in {DEBIAN_FASHION_MNIST}), then rerun;\n"
-        f"  3. with internet access: python -m seenn_lib data fashion-mnist (torchvision downloads it).")
+        f"(files in {DEBIAN_FASHION_MNIST}).")
 
 
 def _fmnist_tensors(root: Path, train: bool) -> TensorDataset:
@@ -201,13 +205,13 @@ def _cifar_class(name: str):
     return CifarFiles
 
 
-def _cifar_missing(name: str, root: Path) -> FileNotFoundError:
+def _cifar_missing(name: str, root: Path, why: str = "") -> FileNotFoundError:
     cls = _cifar_class(name)
     files = [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
     return FileNotFoundError(
-        f"{name} is not available under {Path(root) / cls.base_folder}: expected the python-pickle batches "
-        f"{', '.join(files)}. Get them with `python -m seenn_lib data {name} --root {root}` (downloads "
-        f"{cls.url}), or unpack that archive into {root}.")
+        f"{name} is not available under {Path(root) / cls.base_folder}{f' ({why})' if why else ''}: expected the python-pickle batches "
+        f"{', '.join(files)}. Download {cls.url} (md5 {cls.tgz_md5}) and unpack it into {root} "
+        f"(tar -xzf {cls.filename} -C {root}). {NO_DOWNLOAD_NEEDED}")
 
 
 def load_cifar(name: str, root: Path) -> tuple[Dataset, Dataset]:
@@ -225,7 +229,7 @@ def prepare_cifar(name: str, root: Path) -> Path:
     try:
         cls(str(root), train=True, download=not (Path(root) / cls.base_folder).is_dir())
     except Exception as err:  # no network, or a partial folder
-        raise _cifar_missing(name, root) from err
+        raise _cifar_missing(name, root, f"torchvision's download failed: {err}") from err
     return Path(root) / cls.base_folder
 
 
@@ -266,7 +270,7 @@ def load_image_folder(folder: Path) -> tuple[Dataset, Dataset]:
             f"ImageNet is not available under {folder} (missing {', '.join(s + '/' for s in missing)}): expected "
             f"{folder}/train/<wnid>/*.JPEG and {folder}/val/<wnid>/*.JPEG, one folder per class, the validation "
             "images sorted into class folders. Get ILSVRC2012 from image-net.org (registration needed), "
-            "unpack it there, or set SEENN_DATA to the folder that holds imagenet/.")
+            f"unpack it there, or set SEENN_DATA to the folder that holds imagenet/. {NO_DOWNLOAD_NEEDED}")
     return (ImageFolder(str(folder / "train"), transform=imagenet_transforms(True)),
             ImageFolder(str(folder / "val"), transform=imagenet_transforms(False)))
 
@@ -334,7 +338,7 @@ def load_dvs_folder(folder: Path) -> tuple[Dataset, Dataset]:
             f"CIFAR10-DVS is not available under {folder}: put the ten class archives airplane.zip ... "
             f"truck.zip (figshare, doi 10.6084/m9.figshare.4724671) in {folder}/download/. On first use "
             f"SpikingJelly checks them, unpacks them to extract/, converts the events to events_np/<class>/*.npz "
-            f"and integrates {DVS_FRAMES} frames per recording.")
+            f"and integrates {DVS_FRAMES} frames per recording. {NO_DOWNLOAD_NEEDED}")
     cifar10dvs = _spikingjelly_cifar10dvs()
     frames = cifar10dvs(str(folder), data_type="frame", frames_number=DVS_FRAMES, split_by="number")
     train_idx, test_idx = split_per_class(frames.targets)

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from filelock import FileLock
 
+from .provenance import record_artifact
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FORMAT = "seenn-artifact-1"
 
@@ -72,7 +74,9 @@ def save_torch(obj: Any, path: Path, config: dict | None = None) -> Path:
             f.write(json.dumps(header).encode() + b"\n" + payload)
             f.flush()
             os.fsync(f.fileno())
-    return atomic_write(path, write)
+    atomic_write(path, write)
+    record_artifact(Path(path).parent.parent.name, Path(path).parent.name, path)  # cache_root/kind/key/file
+    return Path(path)
 
 
 def load_torch(path: Path, config: dict | None = None) -> Any:
@@ -97,8 +101,10 @@ def load_cached(path: Path, config: dict | None = None) -> Any | None:
     if not Path(path).exists():
         return None
     try:
-        return load_torch(path, config)
+        obj = load_torch(path, config)
     except ArtifactError as err:
         warnings.warn(f"{err} — recomputing it", stacklevel=2)
         Path(path).unlink(missing_ok=True)
         return None
+    record_artifact(Path(path).parent.parent.name, Path(path).parent.name, path)
+    return obj

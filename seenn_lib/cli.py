@@ -1,7 +1,8 @@
-"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, bench."""
+"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, explorer, bench."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -50,6 +51,16 @@ def _reproduce(args):
         sys.exit(1)
 
 
+def _explorer(args):
+    from .config import profile_configs
+    from .notebooks import BUILD, explorer_dashboard
+    profile_configs(args.profile)  # an unknown profile fails here, not in the browser
+    dashboard = explorer_dashboard(BUILD.parent / "explorer" / "16_explorer.ipynb",
+                                   {"profile": args.profile, "device": args.device})
+    os.execv(sys.executable, [sys.executable, "-m", "voila", str(dashboard), f"--port={args.port}",
+                              "--show_tracebacks=True"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m seenn_lib", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -80,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
     r.add_argument("--device", default="cpu")
     r.set_defaults(func=_reproduce)
+
+    e = sub.add_parser("explorer", help="serve notebook 16's sliders as a Voila dashboard")
+    e.add_argument("--profile", default="smoke")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--port", type=int, default=8866)
+    e.set_defaults(func=_explorer)
 
     from .bench import add_bench_parser
     add_bench_parser(sub)

@@ -69,17 +69,18 @@ def to_ipynb(source: Path, out: Path, parameters: dict | None = None, only_tag: 
     injected after the `parameters` cell as papermill does; with `only_tag`, only the cells carrying that tag
     (and the parameters) are kept."""
     import jupytext
-    from papermill.parameterize import parameterize_notebook
+    import papermill
 
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata.pop("jupytext", None)  # else jupytext's contents manager refuses the copy as an unpaired file
     if only_tag:
         nb.cells = [c for c in nb.cells if {only_tag, "parameters"} & set(c.metadata.get("tags", []))]
-    if parameters:
-        nb = parameterize_notebook(nb, parameters)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(nb, out)
+    if parameters:
+        papermill.execute_notebook(str(out), str(out), parameters=parameters, prepare_only=True,
+                                   progress_bar=False)
     return Path(out)
 
 

@@ -31,6 +31,6 @@ explorer: setup
 # re-resolve requirements.lock from pyproject.toml (CPython 3.11, x86_64 Linux; torch pair of scripts/torch-pins.txt)
 lock: $(VENV)/.installed
 	$(PY) -m pip install -q uv
-	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
+	$(VENV)/bin/uv pip compile -q pyproject.toml --all-extras --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 -c scripts/torch-pins.txt --custom-compile-command "make lock" \
 	  -o requirements.lock

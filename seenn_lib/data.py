@@ -209,9 +209,9 @@ def _cifar_missing(name: str, root: Path, why: str = "") -> FileNotFoundError:
     cls = _cifar_class(name)
     files = [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
     return FileNotFoundError(
-        f"{name} is not available under {Path(root) / cls.base_folder}{f' ({why})' if why else ''}: expected the python-pickle batches "
-        f"{', '.join(files)}. Download {cls.url} (md5 {cls.tgz_md5}) and unpack it into {root} "
-        f"(tar -xzf {cls.filename} -C {root}). {NO_DOWNLOAD_NEEDED}")
+        f"{name} is not available under {Path(root) / cls.base_folder}{f' ({why})' if why else ''}: expected "
+        f"the python-pickle batches {', '.join(files)}. Download {cls.url} (md5 {cls.tgz_md5}) and unpack it "
+        f"into {root} (tar -xzf {cls.filename} -C {root}). {NO_DOWNLOAD_NEEDED}")
 
 
 def load_cifar(name: str, root: Path) -> tuple[Dataset, Dataset]:

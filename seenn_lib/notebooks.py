@@ -9,7 +9,6 @@ import json
 import os
 import time
 from pathlib import Path
-from unittest import mock
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -125,13 +124,15 @@ def run_logged(book: Path, parameters: dict) -> dict:
     BUILD.mkdir(parents=True, exist_ok=True)
     artifact_log = BUILD / f"{book.stem}.artifacts.jsonl"
     artifact_log.unlink(missing_ok=True)
+    os.environ[provenance.ARTIFACT_LOG] = str(artifact_log)  # the notebook's kernel inherits it
     start = time.perf_counter()
     try:
-        with mock.patch.dict(os.environ, {provenance.ARTIFACT_LOG: str(artifact_log)}):
-            run_notebook(book, parameters)
+        run_notebook(book, parameters)
         status, error = "ok", ""
     except Exception as err:  # report and continue with the next notebook
         status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)
+    finally:
+        del os.environ[provenance.ARTIFACT_LOG]
     return {"notebook": book.stem, "status": status, "seconds": round(time.perf_counter() - start, 1),
             "error": error, "artifacts": provenance.logged_artifacts(artifact_log)}
 
@@ -150,7 +151,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def provenance_lines(facts: dict) -> list[str]:
+def _provenance_lines(facts: dict) -> list[str]:
     """The run's facts (provenance.run_facts) as a markdown list."""
     git, dev = facts["git"], facts["device"]
     tree = {True: "with uncommitted changes", False: "clean", None: "unknown"}[git["dirty"]]
@@ -167,7 +168,7 @@ def write_report(log: pd.DataFrame, facts: dict) -> Path:
     """figures/REPORT.md: the run's provenance, then per notebook its status, its ours-vs-paper table and its
     figures."""
     out = figures_dir()
-    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *provenance_lines(facts), "",
+    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_provenance_lines(facts), "",
              "Each section: our numbers beside the paper's (`*_vs_paper.csv`), then the figures.", "",
              _markdown_table(log.assign(artifacts=log["artifacts"].map(", ".join))), ""]
     for _, row in log.iterrows():

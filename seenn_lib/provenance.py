@@ -14,7 +14,7 @@ from pathlib import Path
 ARTIFACT_LOG = "SEENN_ARTIFACT_LOG"
 
 
-def record_artifact(kind: str, key: str, path) -> None:
+def record_artifact(kind: str, key: str, path: Path | str) -> None:
     """Append {kind, key, path} to the file named by $SEENN_ARTIFACT_LOG; nothing when it is unset."""
     log = os.environ.get(ARTIFACT_LOG)
     if log:
@@ -38,7 +38,8 @@ def git_state(repo: Path | None = None) -> dict:
         return subprocess.run(["git", "-C", str(repo or REPO_ROOT), *args], capture_output=True, text=True,
                               check=True).stdout.strip()
     try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+        return {"commit": git("rev-parse", "HEAD"),
+                "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
 

@@ -4,10 +4,10 @@ PY := $(VENV)/bin/python
 PROFILE ?= smoke
 DEVICE ?= cpu
 
-.PHONY: setup reproduce test
+.PHONY: setup reproduce test lab explorer lock
 setup: $(VENV)/.installed data/FashionMNIST/raw/t10k-labels-idx1-ubyte
 
-$(VENV)/.installed: pyproject.toml scripts/setup.sh
+$(VENV)/.installed: pyproject.toml requirements.lock scripts/setup.sh scripts/jupyterlab-overrides.json
 	bash scripts/setup.sh $(VENV)
 	touch $@
 
@@ -19,3 +19,18 @@ reproduce: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# JupyterLab over the repository, opening notebooks/ (its .py sources open as notebooks)
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks
+
+# notebook 16's sliders as a Voila dashboard
+explorer: setup
+	$(PY) -m seenn_lib explorer --profile $(PROFILE) --device $(DEVICE)
+
+# re-resolve requirements.lock from pyproject.toml (CPython 3.11, x86_64 Linux; torch pair of scripts/torch-pins.txt)
+lock: $(VENV)/.installed
+	$(PY) -m pip install -q uv
+	$(VENV)/bin/uv pip compile -q pyproject.toml --all-extras --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -c scripts/torch-pins.txt --custom-compile-command "make lock" \
+	  -o requirements.lock

@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["dashboard"]
 # # 16 · Explorer: α, β, ε and δ on the cached logits (SEENN Fig. 4, App. B, §4.4)
 #
 # **What the paper claims.** SEENN-I's threshold α (and SEENN-II's penalty β) move a model along an
@@ -22,7 +22,7 @@
 # cached) and see accuracy, average timesteps, the exit composition, the confidence histograms and the point
 # on the accuracy–T curve, all from the per-t logits cache without recomputing the SNN. Set ε and δ to see
 # the certified α (notebook 15) and jump to it. Live sliders need a running kernel (JupyterLab, or
-# `voila notebooks/16_explorer.py` when Voila is installed); an executed copy shows the last state.
+# `make explorer`: a Voila dashboard of the cells tagged `dashboard`); an executed copy shows the last state.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -34,7 +34,7 @@ delta = 0.1
 betas = []  # SEENN-II β values to offer when their outputs are cached (none are trained here)
 moves = [0.5, 0.7, 0.95, 0.99]  # α values the executed notebook steps through to time the updates
 
-# %%
+# %% tags=["dashboard"]
 from IPython.display import display
 
 from seenn_lib.config import experiment_of, get_config

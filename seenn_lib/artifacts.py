@@ -15,8 +15,10 @@ from typing import Any, Callable
 import torch
 from filelock import FileLock
 
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FORMAT = "seenn-artifact-1"
+ARTIFACT_LOG = "SEENN_ARTIFACT_LOG"  # reproduce() names a file per notebook: the provenance of its tables
 
 
 class ArtifactError(RuntimeError):
@@ -61,6 +63,16 @@ def atomic_write(path: Path, write) -> Path:
     return path
 
 
+def record_artifact(path: Path) -> None:
+    """Append {kind, key, path} of an artifact read or written (cache_root/kind/key/file) to the file named by
+    $SEENN_ARTIFACT_LOG; nothing when it is unset."""
+    log = os.environ.get(ARTIFACT_LOG)
+    if log:
+        with open(log, "a") as f:
+            f.write(json.dumps({"kind": Path(path).parent.parent.name, "key": Path(path).parent.name,
+                                "path": str(path)}) + "\n")
+
+
 def save_torch(obj: Any, path: Path, config: dict | None = None) -> Path:
     """torch.save `obj` with a header line {format, sha256 of the payload, config key}."""
     buf = io.BytesIO()
@@ -74,7 +86,9 @@ def save_torch(obj: Any, path: Path, config: dict | None = None) -> Path:
             f.write(json.dumps(header).encode() + b"\n" + payload)
             f.flush()
             os.fsync(f.fileno())
-    return atomic_write(path, write)
+    atomic_write(path, write)
+    record_artifact(path)
+    return Path(path)
 
 
 def load_torch(path: Path, config: dict | None = None) -> Any:
@@ -99,11 +113,13 @@ def load_cached(path: Path, config: dict | None = None) -> Any | None:
     if not Path(path).exists():
         return None
     try:
-        return load_torch(path, config)
+        obj = load_torch(path, config)
     except ArtifactError as err:
         warnings.warn(f"{err} — recomputing it", stacklevel=2)
         Path(path).unlink(missing_ok=True)
         return None
+    record_artifact(path)
+    return obj
 
 
 def cached(kind: str, key: dict, compute: Callable[[], Any], filename: str = "result.pt", write: bool = True) -> Any:

@@ -1,26 +1,28 @@
-"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, bench."""
+"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, explorer, bench."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, neurons_command, resnet_run
-from .config import experiment_of, get_config
+from .config import experiment_of, get_config, profile_configs
 from .data import DEFAULT_ROOT, dataset_spec
 from .exits import alpha_sweep, fixed_sweep
-from .notebooks import reproduce
+from .notebooks import BUILD, explorer_dashboard, reproduce
 from .pipelines import cached_logits
 from .policy import get_seenn2, seenn2_dir, train_seenn2
 from .train import model_dir, train
 
 
 def _data(args):
-    spec = dataset_spec(args.name)
-    if spec.prepare is None:
-        raise SystemExit(f"dataset {args.name!r} cannot be fetched automatically; see its loader's error "
-                         "message for the expected layout under the data root")
-    print(spec.prepare(args.root or DEFAULT_ROOT))
+    spec, root = dataset_spec(args.name), Path(args.root or DEFAULT_ROOT)
+    if spec.prepare is not None:
+        print(spec.prepare(root))
+    else:  # downloaded by hand: the loader checks the layout and names what is missing
+        spec.load(root)
+        print(f"{args.name} is available under {root}")
 
 
 def _train(args):
@@ -47,6 +49,14 @@ def _reproduce(args):
     print(log.to_string(index=False))
     if (log["status"] != "ok").any():
         sys.exit(1)
+
+
+def _explorer(args):
+    profile_configs(args.profile)  # an unknown profile fails here, not in the browser
+    dashboard = explorer_dashboard(BUILD.parent / "explorer" / "16_explorer.ipynb",
+                                   {"profile": args.profile, "device": args.device})
+    os.execv(sys.executable, [sys.executable, "-m", "voila", str(dashboard), f"--port={args.port}",
+                              "--show_tracebacks=True"])
 
 
 def add_bench_parser(sub) -> None:
@@ -102,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
     r.add_argument("--device", default="cpu")
     r.set_defaults(func=_reproduce)
+
+    e = sub.add_parser("explorer", help="serve notebook 16's sliders as a Voila dashboard")
+    e.add_argument("--profile", default="smoke")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--port", type=int, default=8866)
+    e.set_defaults(func=_explorer)
 
     add_bench_parser(sub)
     return p

@@ -5,18 +5,22 @@ Sources are jupytext percent files (notebooks/NN_name.py); executed copies go to
 from __future__ import annotations
 
 import ast
+import json
+import os
 import time
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .artifacts import REPO_ROOT, atomic_write
+from . import provenance
+from .artifacts import ARTIFACT_LOG, REPO_ROOT, atomic_write
 from .config import notebook_parameters
 from .results import figures_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build" / "notebooks"
+EXPLORER = NOTEBOOKS / "16_explorer.py"
 
 
 def list_notebooks() -> list[Path]:
@@ -60,16 +64,38 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
                              f"like its default {default!r}, got {type(value).__name__} {value!r}")
 
 
-def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD) -> Path:
-    """Convert a percent-format source to .ipynb and execute it with papermill; returns the output."""
+def to_ipynb(source: Path, out: Path, parameters: dict | None = None, only_tag: str | None = None) -> Path:
+    """A percent-format source as an .ipynb that papermill, JupyterLab and Voila open. `parameters` are
+    injected after the `parameters` cell as papermill does; with `only_tag`, only the cells carrying that tag
+    (and the parameters) are kept."""
     import jupytext
     import papermill
 
-    build_dir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    src_ipynb = build_dir / f"{source.stem}.source.ipynb"
-    jupytext.write(nb, src_ipynb)
+    nb.metadata.pop("jupytext", None)  # else jupytext's contents manager refuses the copy as an unpaired file
+    if only_tag:
+        nb.cells = [c for c in nb.cells if {only_tag, "parameters"} & set(c.metadata.get("tags", []))]
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(nb, out)
+    if parameters:
+        papermill.execute_notebook(str(out), str(out), parameters=parameters, prepare_only=True,
+                                   progress_bar=False)
+    return Path(out)
+
+
+def explorer_dashboard(out: Path, parameters: dict) -> Path:
+    """The explorer notebook's cells tagged `dashboard` (its sliders, no tables), for Voila."""
+    out = to_ipynb(EXPLORER, out, parameters, only_tag="dashboard")
+    check_parameters(out, parameters)
+    return out
+
+
+def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD) -> Path:
+    """Convert a percent-format source to .ipynb and execute it with papermill; returns the output."""
+    import papermill
+
+    src_ipynb = to_ipynb(source, build_dir / f"{source.stem}.source.ipynb")
     check_parameters(src_ipynb, parameters)
     out = build_dir / f"{source.stem}.ipynb"
     papermill.execute_notebook(str(src_ipynb), str(out), parameters=parameters, kernel_name="python3",
@@ -78,22 +104,38 @@ def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD) -> Pat
 
 
 def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str = "cpu") -> pd.DataFrame:
-    """Run the chosen notebooks in order, keep going past failures, write REPORT.md; returns the log."""
-    rows = []
+    """Run the chosen notebooks in order, keep going past failures, write figures/run_manifest.json and
+    figures/REPORT.md; returns the log."""
+    facts = provenance.run_facts(profile, device)  # before the notebooks run: the tree as it was
     bar = tqdm(select(only), desc=f"reproduce ({profile})")
+    rows = []
     for book in bar:
         bar.set_postfix_str(book.stem)
-        start = time.perf_counter()
-        try:
-            run_notebook(book, {"profile": profile, "device": device, **notebook_parameters(profile, book.stem)})
-            status, error = "ok", ""
-        except Exception as err:  # report and continue with the next notebook
-            status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)
-        rows.append({"notebook": book.stem, "status": status, "seconds": round(time.perf_counter() - start, 1),
-                     "error": error})
+        rows.append(run_logged(book, {"profile": profile, "device": device, **notebook_parameters(profile, book.stem)}))
     log = pd.DataFrame(rows)
-    write_report(log, profile)
+    manifest = json.dumps({**facts, "notebooks": log.to_dict("records")}, indent=2) + "\n"
+    atomic_write(figures_dir() / "run_manifest.json", lambda tmp: Path(tmp).write_text(manifest))
+    write_report(log, facts)
     return log
+
+
+def run_logged(book: Path, parameters: dict) -> dict:
+    """Run one notebook and keep going if it fails: its status, wall time and the `kind/key` of every
+    cached artifact it read or wrote."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    artifact_log = BUILD / f"{book.stem}.artifacts.jsonl"
+    artifact_log.unlink(missing_ok=True)
+    os.environ[ARTIFACT_LOG] = str(artifact_log)  # the notebook's kernel inherits it
+    start = time.perf_counter()
+    try:
+        run_notebook(book, parameters)
+        status, error = "ok", ""
+    except Exception as err:  # report and continue with the next notebook
+        status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)
+    finally:
+        del os.environ[ARTIFACT_LOG]
+    return {"notebook": book.stem, "status": status, "seconds": round(time.perf_counter() - start, 1),
+            "error": error, "artifacts": provenance.logged_artifacts(artifact_log)}
 
 
 def _markdown_table(df: pd.DataFrame) -> str:
@@ -110,12 +152,26 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def write_report(log: pd.DataFrame, profile: str) -> Path:
-    """figures/REPORT.md: per notebook, its status, its ours-vs-paper table and its figures."""
+def _provenance_lines(facts: dict) -> list[str]:
+    """The run's facts (provenance.run_facts) as a markdown list."""
+    git, dev = facts["git"], facts["device"]
+    tree = {True: "with uncommitted changes", False: "clean", None: "unknown"}[git["dirty"]]
+    gpu = f"{dev['gpu']} (CUDA {dev['cuda']}, cuDNN {dev['cudnn']})" if dev["gpu"] else "none"
+    return [f"- commit: {git['commit'] or 'not a git checkout'} (tree {tree})",
+            f"- date: {facts['date']}; profile: {facts['profile']}; seeds of its configs: {facts['seeds']}",
+            f"- device: {dev['requested']}; CPU: {dev['cpu']}; GPU: {gpu}",
+            "- versions: " + ", ".join(f"{name} {v}" for name, v in facts["versions"].items()),
+            "- below, each notebook's wall time and the cached artifacts (`kind/key` under the cache) its tables "
+            "came from; all of it also in `run_manifest.json`"]
+
+
+def write_report(log: pd.DataFrame, facts: dict) -> Path:
+    """figures/REPORT.md: the run's provenance, then per notebook its status, its ours-vs-paper table and its
+    figures."""
     out = figures_dir()
-    parts = [f"# seenn reproduction report (profile: {profile})", "",
+    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_provenance_lines(facts), "",
              "Each section: our numbers beside the paper's (`*_vs_paper.csv`), then the figures.", "",
-             _markdown_table(log), ""]
+             _markdown_table(log.assign(artifacts=log["artifacts"].map(", ".join))), ""]
     for _, row in log.iterrows():
         parts += [f"## {row['notebook']} — {row['status']}", ""]
         for table in sorted(out.glob(f"{row['notebook'][:2]}_*vs_paper.csv")):

@@ -1,11 +1,14 @@
 """Paper datasets on tiny fake data in each on-disk layout, and every `paper` config built on them."""
 import pickle
+import socket
 import sys
 
 import numpy as np
 import pytest
 import torch
 
+from seenn_lib.data import fashion_mnist
+from seenn_lib.cli import main
 from seenn_lib.config import profile_configs
 from seenn_lib.data import (dataset_spec, load_cifar, load_dvs_folder, load_image_folder, make_loader,
                             split_per_class, to_time_first, write_dvs_events, write_image_folder)
@@ -105,6 +108,26 @@ def test_missing_data_names_the_layout(tmp_path, name, expect):
     with pytest.raises(FileNotFoundError, match="not available under") as err:
         dataset_spec(name).load(tmp_path)
     assert expect in str(err.value)
+
+
+@pytest.mark.parametrize("name,expect", [
+    ("cifar10", ["cifar-10-python.tar.gz", "cifar-10-batches-py", "data_batch_1"]),
+    ("cifar100", ["cifar-100-python.tar.gz", "cifar-100-python", "meta"]),
+    ("imagenet", ["image-net.org", "imagenet/train/<wnid>/*.JPEG"]),
+    ("cifar10_dvs", ["10.6084/m9.figshare.4724671", "cifar10_dvs/download"]),
+    ("fashion-mnist", ["train-images-idx3-ubyte.gz", "FashionMNIST/raw"])])
+def test_data_command_offline_says_what_to_download_and_where(tmp_path, monkeypatch, name, expect):
+    def offline(*args, **kwargs):
+        raise OSError("no network in this test")
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    monkeypatch.setattr(socket.socket, "connect", offline)
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-package")
+    monkeypatch.setattr(fashion_mnist, "_apt_install_fmnist", lambda: False)
+    with pytest.raises(SystemExit) as exit:
+        main(["data", name, "--root", str(tmp_path / "data")])
+    message = str(exit.value)
+    assert all(e in message for e in expect), message
+    assert "python -m seenn_lib data" not in message  # not the command that just failed
 
 
 def test_missing_spikingjelly_says_how_to_install(fake_root, monkeypatch):

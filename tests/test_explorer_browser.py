@@ -1,18 +1,21 @@
-"""The explorer notebook in JupyterLab in a real headless browser: run it, press ArrowRight on the α slider
-and see the displayed average timesteps change. Needs Debian's chromium and playwright (scripts/setup.sh)."""
+"""JupyterLab and Voila in a real headless browser: the explorer's α slider changes the displayed average
+timesteps (in JupyterLab and in the Voila dashboard), and a notebook source opens as a notebook.
+Needs Debian's chromium and playwright (scripts/setup.sh). Screenshots go to build/."""
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from seenn_lib.artifacts import REPO_ROOT, artifact_dir, save_torch
 from seenn_lib.config import get_config
+from seenn_lib.notebooks import EXPLORER, explorer_dashboard, to_ipynb
 from test_calibration import synthetic_logits
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,87 +32,134 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def explorer_notebook(folder: Path) -> Path:
-    """notebooks/16_explorer.py as .ipynb with the ci profile injected, as papermill would."""
-    import jupytext
-    import nbformat
+@contextmanager
+def serving(args: list[str], port: int, log: Path):
+    """Run a server command until the block ends; yields its URL once its port accepts connections."""
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(log, "w"), env=os.environ.copy())
+    try:
+        for _ in range(120):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"{' '.join(args[1:4])} did not start: {log.read_text()[-2000:]}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
-    nb = jupytext.read(REPO_ROOT / "notebooks" / "16_explorer.py")
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata.pop("jupytext", None)  # else jupytext's contents manager refuses it as an unpaired file
-    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell('profile = "ci"\nmoves = []'))
-    path = folder / "16_explorer.ipynb"
-    jupytext.write(nb, path)
+
+def jupyter_lab(root: Path):
+    port = free_port()
+    return serving([sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", f"--port={port}",
+                    "--ServerApp.ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=",
+                    f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"],
+                   port, root / "jupyter.log")
+
+
+@contextmanager
+def browser_page():
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1500, "height": 1100})
+        finally:
+            browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    path = REPO_ROOT / "build" / name
+    path.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 
+def accept_kernel(page, timeout_ms: int = 20_000) -> None:
+    """JupyterLab may ask which kernel to start for a notebook it has not opened before."""
+    try:
+        page.get_by_role("button", name="Select", exact=True).click(timeout=timeout_ms)
+    except sync_api.TimeoutError:
+        pass
+
+
+def press_right_on_alpha(page, name: str) -> tuple[str, str, str]:
+    """Wait for the explorer, press ArrowRight on its α slider; (avg timesteps before, after, α readout)."""
+    avg_t = page.locator(".seenn-summary .seenn-avg-t")
+    try:
+        avg_t.wait_for(timeout=120_000)
+    except sync_api.TimeoutError:
+        screenshot(page, f"{name}_timeout.png")
+        raise
+    before = avg_t.inner_text()
+    handle = page.locator(".seenn-alpha .noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "b => document.querySelector('.seenn-summary .seenn-avg-t').innerText !== b", arg=before, timeout=20_000)
+    readout = page.locator(".seenn-alpha .widget-readout").inner_text()
+    after = avg_t.inner_text()
+    screenshot(page, f"{name}.png")
+    return before, after, readout
+
+
 @pytest.fixture
-def jupyter_lab(tmp_path, monkeypatch):
-    """A JupyterLab server on a free port over a folder holding the notebook; its kernels use a private
-    cache pre-filled with small synthetic ci logits, so nothing is trained."""
+def ci_logits(tmp_path, monkeypatch):
+    """A private cache pre-filled with small synthetic ci logits, so the explorer trains nothing."""
     monkeypatch.setenv("SEENN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("SEENN_FIGURES", str(tmp_path / "figures"))
     cfg = get_config("ci", "direct")
     key = {**cfg.to_dict(), "eval_T": cfg.time_steps}
     mean_logits, targets = synthetic_logits(n=2000, t_max=cfg.time_steps, seed=5)
     save_torch({"mean_logits": mean_logits, "targets": targets}, artifact_dir("logits", key) / "logits.pt", key)
-    explorer_notebook(tmp_path)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--allow-root", "--no-browser", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={tmp_path}", "--LabApp.expose_app_in_browser=True"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "jupyter.log", "w"), env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"jupyter lab did not start: {(tmp_path / 'jupyter.log').read_text()[-2000:]}")
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
-def test_arrow_right_on_alpha_slider_changes_average_timesteps(jupyter_lab, tmp_path):
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(f"{jupyter_lab}/lab/tree/16_explorer.ipynb")
+def test_arrow_right_on_alpha_slider_changes_average_timesteps(ci_logits, tmp_path):
+    to_ipynb(EXPLORER, tmp_path / "16_explorer.ipynb", {"profile": "ci", "moves": []})
+    with jupyter_lab(tmp_path) as url, browser_page() as page:
+        page.goto(f"{url}/lab/tree/16_explorer.ipynb")
         page.wait_for_function("window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
-        select_kernel = page.get_by_role("button", name="Select", exact=True)
-        try:  # JupyterLab asks which kernel to start for a notebook it has not opened before
-            select_kernel.click(timeout=20_000)
-        except sync_api.TimeoutError:
-            pass
+        accept_kernel(page)
         # fire and forget: evaluate() would wait for the command's promise, which has no timeout
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-        avg_t = page.locator(".seenn-summary .seenn-avg-t")
-        try:
-            avg_t.wait_for(timeout=120_000)
-        except sync_api.TimeoutError:
-            page.screenshot(path=str(tmp_path / "explorer_browser_timeout.png"), full_page=True)
-            raise
-        before = avg_t.inner_text()
-        handle = page.locator(".seenn-alpha .noUi-handle")
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(
-            "b => document.querySelector('.seenn-summary .seenn-avg-t').innerText !== b", arg=before,
-            timeout=20_000)
-        after = avg_t.inner_text()
-        readout = page.locator(".seenn-alpha .widget-readout").inner_text()
-        shot = tmp_path / "explorer_browser.png"
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
-    (REPO_ROOT / "build").mkdir(exist_ok=True)
-    shutil.copy(shot, REPO_ROOT / "build" / "explorer_browser.png")
+        before, after, readout = press_right_on_alpha(page, "explorer_browser")
     assert float(after) > float(before), (before, after)  # a larger α keeps inputs running longer
     assert readout == "0.91"
+
+
+def test_voila_dashboard_shows_sliders_and_alpha_changes_average_timesteps(ci_logits, tmp_path):
+    dashboard = explorer_dashboard(tmp_path / "16_explorer.ipynb", {"profile": "ci"})
+    port = free_port()
+    voila = [sys.executable, "-m", "voila", str(dashboard), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    with serving(voila, port, tmp_path / "voila.log") as url, browser_page() as page:
+        page.goto(url)
+        before, after, readout = press_right_on_alpha(page, "explorer_voila")
+        code = page.locator(".jp-CodeCell .jp-InputArea, .cm-editor, .CodeMirror").count()
+        tables = page.locator("table.dataframe").count()
+    assert float(after) > float(before), (before, after)
+    assert readout == "0.91"
+    assert code == 0 and tables == 0, (code, tables)  # sliders and their readouts only: no code, no tables
+
+
+def test_double_click_opens_a_notebook_source_as_a_notebook(tmp_path):
+    installed = Path(sys.prefix, "share", "jupyter", "lab", "settings", "overrides.json")
+    ours = REPO_ROOT / "scripts" / "jupyterlab-overrides.json"
+    assert installed.is_file() and json.loads(installed.read_text()) == json.loads(ours.read_text()), \
+        f"{installed} differs from {ours}: run scripts/setup.sh, which installs JupyterLab's settings"
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(REPO_ROOT / "notebooks" / "01_accuracy_vs_timesteps.py", tmp_path / "notebooks")
+    with jupyter_lab(tmp_path) as url, browser_page() as page:
+        page.goto(f"{url}/lab/tree/notebooks")
+        page.locator(".jp-DirListing-item", has_text="01_accuracy_vs_timesteps.py").dblclick(timeout=60_000)
+        cells = page.locator(".jp-NotebookPanel .jp-Cell")
+        cells.first.wait_for(timeout=60_000)
+        accept_kernel(page, timeout_ms=3_000)  # only so that no dialog covers the screenshot
+        screenshot(page, "lab_double_click.png")
+        n_cells, editors = cells.count(), page.locator(".jp-FileEditor").count()
+        # overrides become the schema's defaults; the user has set nothing
+        news = page.evaluate("""async () => (await (await fetch('/lab/api/settings/'
+            + '@jupyterlab/apputils-extension:notification')).json()).schema.properties""")
+    assert n_cells > 5 and editors == 0, (n_cells, editors)
+    assert news["fetchNews"]["default"] == "false" and news["checkForUpdates"]["default"] is False

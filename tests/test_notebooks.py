@@ -1,4 +1,6 @@
 """CI executes every notebook through papermill in the `ci` profile (the smoke code path at test size)."""
+import json
+
 import pandas as pd
 import pytest
 
@@ -21,3 +23,7 @@ def test_every_notebook_runs_and_writes_its_outputs(session_cache):
         assert {"quantity", "ours", "paper", "gap"} <= set(pd.read_csv(vs[0]).columns)
     report = (figures / "REPORT.md").read_text()
     assert all(book in report for book in log.notebook)
+    manifest = json.loads((figures / "run_manifest.json").read_text())
+    assert [n["notebook"] for n in manifest["notebooks"]] == list(log.notebook)
+    assert manifest["notebooks"][0]["artifacts"]  # notebook 01's kernel logged the cached logits it read
+    assert manifest["date"] in report and manifest["versions"]["torch"] in report

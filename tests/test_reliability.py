@@ -141,6 +141,7 @@ def test_unknown_names():
     (["train", "--profile", "huge"], "unknown profile"),
     (["train-seenn2", "--experiment", "direct", "--beta", "1"], "no SEENN-II policy"),
     (["train-seenn2", "--beta", "-1"], "beta must be"),
+    (["explorer", "--profile", "huge"], "unknown profile"),
 ])
 def test_cli_bad_input_is_one_error_line(argv, match):
     from seenn_lib.cli import main

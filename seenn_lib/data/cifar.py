@@ -7,7 +7,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from .registry import DatasetSpec, register_dataset
+from .registry import NO_DOWNLOAD_NEEDED, DatasetSpec, register_dataset
 
 CIFAR_STATS = {  # per-channel mean and std of the training images
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
@@ -48,13 +48,13 @@ def _cifar_class(name: str):
     return CifarFiles
 
 
-def _cifar_missing(name: str, root: Path) -> FileNotFoundError:
+def _cifar_missing(name: str, root: Path, why: str = "") -> FileNotFoundError:
     cls = _cifar_class(name)
     files = [f for f, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
     return FileNotFoundError(
-        f"{name} is not available under {Path(root) / cls.base_folder}: expected the python-pickle batches "
-        f"{', '.join(files)}. Get them with `python -m seenn_lib data {name} --root {root}` (downloads "
-        f"{cls.url}), or unpack that archive into {root}.")
+        f"{name} is not available under {Path(root) / cls.base_folder}{f' ({why})' if why else ''}: expected "
+        f"the python-pickle batches {', '.join(files)}. Download {cls.url} (md5 {cls.tgz_md5}) and unpack it "
+        f"into {root} (tar -xzf {cls.filename} -C {root}). {NO_DOWNLOAD_NEEDED}")
 
 
 def load_cifar(name: str, root: Path) -> tuple[Dataset, Dataset]:
@@ -72,7 +72,7 @@ def prepare_cifar(name: str, root: Path) -> Path:
     try:
         cls(str(root), train=True, download=not (Path(root) / cls.base_folder).is_dir())
     except Exception as err:  # no network, or a partial folder
-        raise _cifar_missing(name, root) from err
+        raise _cifar_missing(name, root, f"torchvision's download failed: {err}") from err
     return Path(root) / cls.base_folder
 
 

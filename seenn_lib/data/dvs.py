@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from .registry import DatasetSpec, register_dataset
+from .registry import NO_DOWNLOAD_NEEDED, DatasetSpec, register_dataset
 
 DVS_FRAMES, DVS_SIZE, DVS_SHIFT = 10, 48, 5
 DVS_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -66,7 +66,7 @@ def load_dvs_folder(folder: Path) -> tuple[Dataset, Dataset]:
             f"CIFAR10-DVS is not available under {folder}: put the ten class archives airplane.zip ... "
             f"truck.zip (figshare, doi 10.6084/m9.figshare.4724671) in {folder}/download/. On first use "
             f"SpikingJelly checks them, unpacks them to extract/, converts the events to events_np/<class>/*.npz "
-            f"and integrates {DVS_FRAMES} frames per recording.")
+            f"and integrates {DVS_FRAMES} frames per recording. {NO_DOWNLOAD_NEEDED}")
     cifar10dvs = _spikingjelly_cifar10dvs()
     frames = cifar10dvs(str(folder), data_type="frame", frames_number=DVS_FRAMES, split_by="number")
     train_idx, test_idx = split_per_class(frames.targets)

@@ -65,12 +65,14 @@ def prepare_fashion_mnist(root: Path) -> Path:
         return raw
     if _torchvision_download_fmnist(Path(root)) and _have_fmnist(raw):
         return raw
+    from torchvision.datasets import FashionMNIST
     raise FileNotFoundError(
-        f"Fashion-MNIST is not available under {raw}. Provide it one of three ways:\n"
-        f"  1. put the four uncompressed IDX files ({', '.join(FASHION_MNIST_FILES)}) in {raw};\n"
+        f"Fashion-MNIST is not available under {raw} (torchvision's download failed too: it needs internet "
+        f"access). Provide it one of two ways, then rerun:\n"
+        f"  1. download {', '.join(f + '.gz' for f in FASHION_MNIST_FILES)} from {FashionMNIST.mirrors[0]} and "
+        f"gunzip them into {raw};\n"
         f"  2. install Debian's package: sudo apt-get install dataset-fashion-mnist "
-        f"(files in {DEBIAN_FASHION_MNIST}), then rerun;\n"
-        f"  3. with internet access: python -m seenn_lib data fashion-mnist (torchvision downloads it).")
+        f"(files in {DEBIAN_FASHION_MNIST}).")
 
 
 def _fmnist_tensors(root: Path, train: bool) -> TensorDataset:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from .registry import DatasetSpec, register_dataset
+from .registry import NO_DOWNLOAD_NEEDED, DatasetSpec, register_dataset
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -26,7 +26,7 @@ def load_image_folder(folder: Path) -> tuple[Dataset, Dataset]:
             f"ImageNet is not available under {folder} (missing {', '.join(s + '/' for s in missing)}): expected "
             f"{folder}/train/<wnid>/*.JPEG and {folder}/val/<wnid>/*.JPEG, one folder per class, the validation "
             "images sorted into class folders. Get ILSVRC2012 from image-net.org (registration needed), "
-            "unpack it there, or set SEENN_DATA to the folder that holds imagenet/.")
+            f"unpack it there, or set SEENN_DATA to the folder that holds imagenet/. {NO_DOWNLOAD_NEEDED}")
     return (ImageFolder(str(folder / "train"), transform=imagenet_transforms(True)),
             ImageFolder(str(folder / "val"), transform=imagenet_transforms(False)))
 

@@ -14,6 +14,8 @@ from ..artifacts import REPO_ROOT
 from ..layers import repeat_time
 
 DEFAULT_ROOT = Path(os.environ.get("SEENN_DATA", REPO_ROOT / "data"))
+NO_DOWNLOAD_NEEDED = ("The smoke and ci profiles need no download: they run on Fashion-MNIST and on generated "
+                      "stand-ins.")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PROFILE ?= smoke
 DEVICE ?= cpu
 
-.PHONY: setup reproduce test lab explorer lock
+.PHONY: setup reproduce test lab explorer lock gpu-check
 setup: $(VENV)/.installed data/FashionMNIST/raw/t10k-labels-idx1-ubyte
 
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/setup.sh scripts/jupyterlab-overrides.json
@@ -27,6 +27,11 @@ lab: setup
 # notebook 16's sliders as a Voila dashboard
 explorer: setup
 	$(PY) -m seenn_lib explorer --profile $(PROFILE) --device $(DEVICE)
+
+# on a GPU machine (<= 8 minutes): GPU tests, both benchmarks, projected GPU-hours per paper table
+GPU_DEVICE ?= cuda
+gpu-check: setup
+	$(PY) -m seenn_lib gpu-check --device $(GPU_DEVICE)
 
 # re-resolve requirements.lock from pyproject.toml (CPython 3.11, x86_64 Linux; torch pair of scripts/torch-pins.txt)
 lock: $(VENV)/.installed

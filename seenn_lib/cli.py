@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, neurons_command, resnet_run
+from .bench.gpu_check import gpu_check
 from .config import experiment_of, get_config, profile_configs
 from .data import DEFAULT_ROOT, dataset_spec
 from .exits import alpha_sweep, fixed_sweep
@@ -57,6 +58,28 @@ def _explorer(args):
                                    {"profile": args.profile, "device": args.device})
     os.execv(sys.executable, [sys.executable, "-m", "voila", str(dashboard), f"--port={args.port}",
                               "--show_tracebacks=True"])
+
+
+def _gpu_check(args):
+    result = gpu_check(args.device, args.only, args.experiment, args.seconds_per_run, not args.skip_tests,
+                       not args.skip_bench, args.out)
+    print(result["costs"][["table", "experiment", "seconds_per_step", "seconds_per_epoch", "gpu_hours"]]
+          .to_string(index=False))
+    print(result["tables"].to_string(index=False))
+    if result["summary"].get("gpu_tests", {}).get("returncode", 0) not in (0, 5):  # 5: no test ran (none marked)
+        sys.exit(1)
+
+
+def add_gpu_check_parser(sub) -> None:
+    g = sub.add_parser("gpu-check", help="GPU tests, both benchmarks and the projected GPU-hours of every paper table")
+    g.add_argument("--device", default="cuda", help="cuda (default) or cpu (everything at reduced size)")
+    g.add_argument("--only", nargs="+", default=None, metavar="TABLE", help='paper tables, e.g. "SEENN Table 1"')
+    g.add_argument("--experiment", nargs="+", default=None, help="training runs of those tables, by name")
+    g.add_argument("--seconds-per-run", type=float, default=8.0, help="timing budget of each training run")
+    g.add_argument("--skip-tests", action="store_true")
+    g.add_argument("--skip-bench", action="store_true")
+    g.add_argument("--out", type=Path, default=None, help="output folder (default figures/)")
+    g.set_defaults(func=_gpu_check)
 
 
 def add_bench_parser(sub) -> None:
@@ -120,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_explorer)
 
     add_bench_parser(sub)
+    add_gpu_check_parser(sub)
     return p
 
 

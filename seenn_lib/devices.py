@@ -1,7 +1,15 @@
-"""One `device` parameter for CPU and CUDA."""
+"""One `device` parameter for CPU and CUDA, and what a GPU run gets by default: bf16 autocast (SEENN_AMP or
+set_amp: 'auto' = on CUDA only, 'on', 'off'), channels_last convolutions, DataLoader workers and pinned
+memory. The compiled LIF backend on CUDA is chosen in seenn_lib.neurons (neuron_backend)."""
 from __future__ import annotations
 
+import os
+
 import torch
+from torch import nn
+
+AMP_MODES = ("auto", "on", "off")
+_AMP = os.environ.get("SEENN_AMP", "auto")
 
 
 def resolve_device(device: str | torch.device = "cpu") -> torch.device:
@@ -13,3 +21,35 @@ def resolve_device(device: str | torch.device = "cpu") -> torch.device:
         raise RuntimeError(f"device {str(device)!r} was asked for but no CUDA GPU is visible; "
                            "pass device='cpu' (or 'auto' to use a GPU only when there is one)")
     return dev
+
+
+def set_amp(mode: str) -> str:
+    """bf16 autocast for training and evaluation: 'auto' (on CUDA only), 'on', 'off'. Returns the previous."""
+    global _AMP
+    if mode not in AMP_MODES:
+        raise ValueError(f"amp mode {mode!r} is unknown: use one of {AMP_MODES}")
+    previous, _AMP = _AMP, mode
+    return previous
+
+
+def amp_enabled(device: torch.device) -> bool:
+    return _AMP == "on" or (_AMP == "auto" and device.type == "cuda")
+
+
+def autocast(device: torch.device) -> torch.autocast:
+    """The precision context of every forward pass: bf16 autocast where amp_enabled, else full fp32."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp_enabled(device))
+
+
+def place(model: nn.Module, device: torch.device) -> nn.Module:
+    """model.to(device); on CUDA convolutional models also go channels_last (tensor cores want NHWC)."""
+    model.to(device)
+    if device.type == "cuda" and any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
+def loader_workers() -> int:
+    """DataLoader worker processes: several when a GPU is fed (decoding and augmentation off its critical
+    path), none on a CPU-only machine, where workers would compete with the model for the same cores."""
+    return min(8, (os.cpu_count() or 1) // 2) if torch.cuda.is_available() else 0

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .devices import resolve_device
+from .devices import autocast, place, resolve_device
 from .exits import check_alpha, confident
 
 
@@ -117,6 +117,7 @@ class _Slots:
         self.total = torch.cat([self.total, self.total.new_zeros(len(x), *self.total.shape[1:])])
 
     def accumulate(self, out):
+        out = out.float()  # the running mean in fp32, as collect_logits takes it, under bf16 autocast too
         self.total = out if self.total is None else self.total + out
         self.t += 1
         return self.total / self.t.unsqueeze(1).to(out.dtype)
@@ -190,11 +191,10 @@ class _Stream:
         return torch.arange(self.taken - self._last, self.taken, device=self._device)
 
 
-def _release(model: nn.Module, slots: _Slots, done: torch.Tensor, stream: _Stream, policy: ExitPolicy,
-             refill: bool) -> None:
-    """Free the slots of the `done` samples: refill them in place from the stream when it has enough,
-    else drop them from the batch and every neuron's state (and append the stream's last few samples)."""
-    n_done = int(done.sum())
+def _release(model: nn.Module, slots: _Slots, done: torch.Tensor, n_done: int, stream: _Stream,
+             policy: ExitPolicy, refill: bool) -> None:
+    """Free the slots of the n_done `done` samples: refill them in place from the stream when it has
+    enough, else drop them from the batch and every neuron's state (and append the stream's last few)."""
     fresh = stream.take(n_done) if refill else None
     if fresh is not None and len(fresh) == n_done:  # refill in place, no compaction
         slots.replace(done, fresh, stream.last_index(), policy.plan(fresh))
@@ -221,7 +221,7 @@ def run_engine(model: nn.Module, data, t_max: int, policy, batch_size: int = 256
         raise ValueError(f"{type(model).__name__} has no step()/keep(); the engine needs a "
                          "seenn_lib.layers.SpikingNet")
     policy, device = as_policy(policy), resolve_device(device)
-    model.to(device).eval()
+    place(model, device).eval()
     stream, slots = _Stream(data, batch_size, device), _Slots()
     preds, exits, order, steps = [], [], [], 0
     bar = tqdm(desc="early exit", unit="img", disable=not progress, leave=False)
@@ -235,15 +235,18 @@ def run_engine(model: nn.Module, data, t_max: int, policy, batch_size: int = 256
                 model.reset()
                 slots = _Slots()
                 slots.add(x, stream.last_index(), policy.plan(x))
-            mean = slots.accumulate(model.step(_step_input(slots)))
+            with autocast(device):
+                out = model.step(_step_input(slots))
+            mean = slots.accumulate(out)
             steps += 1
             done = policy.done(slots.t, mean, slots.plan) | (slots.t >= t_max)
-            if done.any():
+            n_done = int(done.sum())  # the step's one host synchronisation: how many samples exit
+            if n_done:
                 preds.append(mean[done].argmax(-1))
                 exits.append(slots.t[done])
                 order.append(slots.index[done])
-                bar.update(int(done.sum()))
-                _release(model, slots, done, stream, policy, refill)
+                bar.update(n_done)
+                _release(model, slots, done, n_done, stream, policy, refill)
         model.reset()
     bar.close()
     return _in_stream_order(preds, exits, order, steps)
@@ -274,7 +277,7 @@ def one_at_a_time(model: nn.Module, data, t_max: int, policy, device="cpu",
     if t_max < 1:
         raise ValueError(f"t_max must be >= 1, got {t_max}")
     policy, device = as_policy(policy), resolve_device(device)
-    model.to(device).eval()
+    place(model, device).eval()
     preds, exits, steps = [], [], 0
     with torch.inference_mode():
         for chunk in tqdm(_chunks(data, 256), desc="one at a time", disable=not progress, leave=False):
@@ -282,7 +285,8 @@ def one_at_a_time(model: nn.Module, data, t_max: int, policy, device="cpu",
                 plan, total = policy.plan(x), None
                 model.reset()
                 for t in range(1, t_max + 1):
-                    out = model.step(x)
+                    with autocast(device):
+                        out = model.step(x).float()
                     total = out if total is None else total + out
                     mean = total / t
                     if t == t_max or policy.done(torch.full((1,), t, device=device), mean, plan):

@@ -7,7 +7,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import make_loader, to_time_first
-from .devices import resolve_device
+from .devices import autocast, place, resolve_device
 from .layers import SpikingNet
 
 
@@ -25,12 +25,13 @@ def collect_logits(model: nn.Module, dataset, time_steps: int, device="cpu", bat
     if time_steps < 1:
         raise ValueError(f"time_steps must be >= 1, got {time_steps}")
     device = resolve_device(device)
-    model.to(device).eval()
+    place(model, device).eval()
     chunks, targets = [], []
     for x, y in tqdm(make_loader(dataset, batch_size, shuffle=False), desc="logits", disable=not progress,
                      leave=False):
         x_seq = to_time_first(x.to(device), time_steps)
-        out = model.forward_stepwise(x_seq) if isinstance(model, SpikingNet) else model(x_seq)
-        chunks.append(running_mean(out).float().cpu())
+        with autocast(device):
+            out = model.forward_stepwise(x_seq) if isinstance(model, SpikingNet) else model(x_seq)
+        chunks.append(running_mean(out.float()).cpu())  # averaged in fp32 (as the engine does) under bf16 too
         targets.append(y)
     return torch.cat(chunks, 1), torch.cat(targets)

@@ -116,9 +116,10 @@ class SpikingNeuron(nn.Module):
             spike, self.u = self._step(u, x) if torch.is_grad_enabled() else self._step_in_place(u, x)
             return spike
         x_seq = x.view(self.time_steps, -1, *x.shape[1:])
-        if _BACKEND != "plain" and self.kind == "lif" and not isinstance(self.v_th, torch.Tensor):
+        backend = neuron_backend(x.device)
+        if backend != "plain" and self.kind == "lif" and not isinstance(self.v_th, torch.Tensor):
             u0 = self.u_init * self.v_th
-            return lif_sequence(x_seq, u0, self.tau, self.v_th, self.width, _BACKEND == "compiled").flatten(0, 1)
+            return lif_sequence(x_seq, u0, self.tau, self.v_th, self.width, backend == "compiled").flatten(0, 1)
         u = self._initial(x_seq[0])
         spikes = []
         for x_t in x_seq:
@@ -134,14 +135,22 @@ class SpikingNeuron(nn.Module):
 # CPU saves a large allocation, its page faults and a pass over memory. "compiled" hands both loops to
 # torch.compile, which turns each into one kernel. Selected with set_neuron_backend (or env
 # SEENN_NEURON_BACKEND); "plain" is the reference, and "compiled" falls back to "fused" where
-# torch.compile cannot build (no C++ compiler).
-NEURON_BACKENDS = ("plain", "fused", "compiled")
-_BACKEND = os.environ.get("SEENN_NEURON_BACKEND", "plain")
+# torch.compile cannot build (no C++ compiler). "auto" (the default): "compiled" on CUDA, "plain" on a CPU.
+NEURON_BACKENDS = ("auto", "plain", "fused", "compiled")
+_BACKEND = os.environ.get("SEENN_NEURON_BACKEND", "auto")
+
+
+def neuron_backend(device: torch.device) -> str:
+    """The backend multi-step LIF layers use on `device`: the chosen one; under "auto", "compiled" on CUDA
+    (one kernel per loop, eager "fused" where torch.compile cannot build) and "plain" on a CPU."""
+    if _BACKEND != "auto":
+        return _BACKEND
+    return "compiled" if device.type == "cuda" else "plain"
 
 
 def set_neuron_backend(name: str) -> str:
-    """Choose how multi-step LIF layers run: 'plain' (lif_step loop), 'fused', 'compiled'. Returns the
-    previous backend."""
+    """Choose how multi-step LIF layers run: 'auto', 'plain' (lif_step loop), 'fused', 'compiled'. Returns
+    the previous backend."""
     global _BACKEND
     if name not in NEURON_BACKENDS:
         raise ValueError(f"neuron backend {name!r} is unknown: use one of {NEURON_BACKENDS}")

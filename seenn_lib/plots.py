@@ -273,3 +273,19 @@ def accuracy_vs_timesteps_models(curves: pd.DataFrame, title: str = "") -> plt.F
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def gpu_hours_per_table(costs: pd.DataFrame, title: str = "") -> plt.Figure:
+    """gpu-check: projected GPU-hours of every training run, stacked per paper table (log scale)."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    sns.barplot(data=costs, y="table", x="gpu_hours", hue="experiment", dodge=False, ax=ax, legend=False,
+                estimator="sum", errorbar=None)
+    totals = costs.groupby("table", sort=False)["gpu_hours"].sum()
+    for i, hours in enumerate(totals):
+        ax.text(hours, i, f" {hours:.3g} h", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("projected GPU-hours of the full training schedule")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -18,7 +18,7 @@ from . import distributed
 from .artifacts import artifact_dir, cached, load_cached, load_torch, save_torch
 from .config import TrainConfig
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
-from .devices import resolve_device
+from .devices import autocast, place, resolve_device
 from .models import create_model
 
 
@@ -84,7 +84,7 @@ def run_epoch(module: nn.Module, loader, opt, sched, batch_loss, device, desc: s
         if i < skip:
             continue
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        with torch.enable_grad():
+        with torch.enable_grad(), autocast(x.device):
             loss = batch_loss(x, y)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{desc}, step {i + 1}: loss became {loss.item()}; lower the learning "
@@ -142,7 +142,7 @@ def fit(job: Job, ctx: distributed.Context, progress: bool = True, checkpoint_ev
     """The training driver. Resumes from job.checkpoint (written atomically by rank 0 after every epoch and,
     with checkpoint_every=k, every k steps), so a killed run continues bit-identically; trains data-parallel
     under torchrun (`batch_size` is the global batch); stops with an error on a non-finite loss."""
-    job.module.to(ctx.device)
+    place(job.module, ctx.device)
     batch = distributed.per_rank_batch(job.batch_size, ctx)
     opt, sched = job.optimizer()
     start, skip, totals = _resume(job, opt, sched)

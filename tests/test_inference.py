@@ -4,6 +4,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 from seenn_lib.bench import PeakTensorMemory, engine_energy, peak_memory_mb, quantile_plan, resnet19_setup
+from seenn_lib.devices import amp_enabled, set_amp
 from seenn_lib.energy import count_ops, summarize_ops
 from seenn_lib.evaluate import collect_logits
 from seenn_lib.exits import confidence_exit, fixed_exit
@@ -11,6 +12,7 @@ from seenn_lib.inference import (ConfidenceExit, FixedT, PlannedExit, early_exit
                                  run_engine)
 from seenn_lib.layers import repeat_time
 from seenn_lib.models import create_model
+from seenn_lib.neurons import neuron_backend
 from seenn_lib.train import tet_loss
 
 
@@ -64,6 +66,33 @@ def test_engine_equals_cached_logit_simulation_on_trained_model(trained_smoke, q
         assert torch.equal(result.pred, pred_sim)
     pred, exit_t = early_exit(model, x[:50], 4, alpha)
     assert torch.equal(exit_t, exit_sim[:50]) and torch.equal(pred, pred_sim[:50])
+
+
+def test_engine_equals_simulation_under_bf16_autocast(trained_smoke):
+    """The CUDA default (bf16 autocast), forced on the CPU: the engine still makes the simulation's exits."""
+    model, x, _ = trained_smoke
+    fp32 = _simulated(model, x, 4)
+    previous = set_amp("on")
+    try:
+        mean_logits = _simulated(model, x, 4)
+        assert not torch.equal(mean_logits, fp32)  # autocast really ran in bf16
+        conf = mean_logits.softmax(-1).amax(-1)
+        alpha = float(conf[1:][conf[1:] > conf[0].max()].median())  # as above: t = 1 is nearly flat
+        exit_sim, pred_sim = confidence_exit(mean_logits, alpha)
+        assert 1.0 < exit_sim.double().mean() < 4.0
+        for batch_size, refill in [(64, True), (200, False)]:
+            result = run_engine(model, x, 4, ConfidenceExit(alpha), batch_size=batch_size, refill=refill)
+            assert torch.equal(result.exit_t, exit_sim) and torch.equal(result.pred, pred_sim)
+    finally:
+        set_amp(previous)
+
+
+def test_amp_and_neuron_backend_defaults_follow_the_device():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert not amp_enabled(cpu) and amp_enabled(cuda)
+    assert neuron_backend(cpu) == "plain" and neuron_backend(cuda) == "compiled"
+    with pytest.raises(ValueError, match="amp mode"):
+        set_amp("fp8")
 
 
 def test_engine_equals_simulation_on_random_resnet19(random_resnet):

@@ -76,4 +76,16 @@ PROFILE = Profile(
             "imagenet": {"ResNet-34": "resnet34_imagenet", "SEW-ResNet-34": "sew_resnet34_imagenet"},
             "dvs": {"VGGSNN": "vggsnn_cifar10_dvs"}, "seenn2": {"SEENN-II": "seenn2_resnet19_cifar10"}},
     papers_data=True,
+    paper_tables={
+        "SEENN Table 1": ("resnet19_cifar10", "resnet19_cifar100", "vgg16_cifar10", "vgg16_cifar100",
+                          "seenn2_resnet19_cifar10", "seenn2_resnet19_cifar100", "seenn2_vgg16_cifar10",
+                          "seenn2_vgg16_cifar100"),
+        "SEENN Table 2": ("qcfs_resnet18_cifar10", "qcfs_resnet18_cifar100", "qcfs_resnet20_cifar10",
+                          "qcfs_resnet20_cifar100"),
+        "SEENN Table 3": ("resnet34_imagenet", "sew_resnet34_imagenet", "qcfs_resnet34_imagenet",
+                          "seenn2_resnet34_imagenet", "seenn2_sew_resnet34_imagenet"),
+        "SEENN Table 4": ("vggsnn_cifar10_dvs", "seenn2_vggsnn_cifar10_dvs"),
+        "TEAS Table 2": ("teas_vgg16_cifar10", "teas_resnet20_cifar10", "teas_resnet20_cifar100",
+                         "teas_vgg16_cifar100", "teas_resnet34_imagenet", "teas_vgg16_imagenet", "teas"),
+    },
 )

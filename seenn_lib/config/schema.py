@@ -95,8 +95,9 @@ class TeasConfig:
 class Profile:
     """Everything a profile decides, as data: its experiments (name -> TrainConfig), SEENN-II fine-tuning runs
     and their policies (by the same fine-tuning name), the TEAS settings, the experiment groups each notebook
-    reads (group -> {label: experiment}), parameters that reproduce() passes to named notebooks, and whether
-    it runs the papers' own data and models (only then are absolute numbers set beside the papers')."""
+    reads (group -> {label: experiment}), parameters that reproduce() passes to named notebooks, whether it
+    runs the papers' own data and models (only then are absolute numbers set beside the papers'), and the
+    training runs behind each paper table (gpu-check's cost projection; "teas" is the TEAS retraining)."""
     experiments: dict[str, TrainConfig]
     finetune: dict[str, TrainConfig]
     policies: dict[str, PolicySpec]
@@ -104,12 +105,14 @@ class Profile:
     groups: dict[str, dict[str, str]]
     notebook_parameters: dict[str, dict] = field(default_factory=dict)
     papers_data: bool = False
+    paper_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self):
         if set(self.finetune) != set(self.policies):
             raise ValueError(f"every SEENN-II fine-tuning run needs a policy and vice versa: runs "
                              f"{sorted(self.finetune)}, policies {sorted(self.policies)}")
-        unknown = {name for group in self.groups.values() for name in group.values()} - set(self.experiments) \
-            - set(self.finetune)
+        known = set(self.experiments) | set(self.finetune)
+        unknown = {name for group in self.groups.values() for name in group.values()} - known
+        unknown |= {name for runs in self.paper_tables.values() for name in runs} - known - {"teas"}
         if unknown:
-            raise ValueError(f"notebook groups name experiments the profile lacks: {sorted(unknown)}")
+            raise ValueError(f"notebook groups or paper tables name experiments the profile lacks: {sorted(unknown)}")

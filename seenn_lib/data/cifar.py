@@ -79,4 +79,4 @@ def prepare_cifar(name: str, root: Path) -> Path:
 for _name, _classes in (("cifar10", 10), ("cifar100", 100)):
     register_dataset(DatasetSpec(
         name=_name, num_classes=_classes, in_channels=3, image_size=32,
-        load=partial(load_cifar, _name), prepare=partial(prepare_cifar, _name)))
+        load=partial(load_cifar, _name), prepare=partial(prepare_cifar, _name), train_size=50_000))

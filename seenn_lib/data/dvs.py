@@ -74,4 +74,4 @@ def load_dvs_folder(folder: Path) -> tuple[Dataset, Dataset]:
 
 
 register_dataset(DatasetSpec(name="cifar10_dvs", num_classes=10, in_channels=2, image_size=DVS_SIZE,
-                             load=lambda root: load_dvs_folder(Path(root) / "cifar10_dvs")))
+                             load=lambda root: load_dvs_folder(Path(root) / "cifar10_dvs"), train_size=9_000))

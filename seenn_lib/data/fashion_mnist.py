@@ -85,4 +85,4 @@ def _fmnist_tensors(root: Path, train: bool) -> TensorDataset:
 register_dataset(DatasetSpec(
     name="fashion-mnist", num_classes=10, in_channels=1, image_size=28,
     load=lambda root: (_fmnist_tensors(root, True), _fmnist_tensors(root, False)),
-    prepare=prepare_fashion_mnist))
+    prepare=prepare_fashion_mnist, train_size=60_000))

@@ -32,4 +32,4 @@ def load_image_folder(folder: Path) -> tuple[Dataset, Dataset]:
 
 
 register_dataset(DatasetSpec(name="imagenet", num_classes=1000, in_channels=3, image_size=224,
-                             load=lambda root: load_image_folder(Path(root) / "imagenet")))
+                             load=lambda root: load_image_folder(Path(root) / "imagenet"), train_size=1_281_167))

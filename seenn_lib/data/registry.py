@@ -11,6 +11,7 @@ from torch.utils.data import (BatchSampler, DataLoader, Dataset, DistributedSamp
                               SequentialSampler, TensorDataset)
 
 from ..artifacts import REPO_ROOT
+from ..devices import loader_workers
 from ..layers import repeat_time
 
 DEFAULT_ROOT = Path(os.environ.get("SEENN_DATA", REPO_ROOT / "data"))
@@ -26,6 +27,7 @@ class DatasetSpec:
     image_size: int
     load: Callable[[Path], tuple[Dataset, Dataset]]  # root -> (train, test)
     prepare: Callable[[Path], Path] | None = None  # make the data available under root (may download)
+    train_size: int = 0  # training samples of the real dataset (epoch length in gpu-check's projections)
 
 
 _DATASETS: dict[str, DatasetSpec] = {}
@@ -55,10 +57,13 @@ def load_datasets(name: str, root: str | Path | None = None) -> tuple[Dataset, D
     return spec.load(root)
 
 
-def make_loader(ds: Dataset, batch_size: int, shuffle: bool, seed: int = 0, workers: int = 0,
+def make_loader(ds: Dataset, batch_size: int, shuffle: bool, seed: int = 0, workers: int | None = None,
                 rank: int = 0, world: int = 1) -> DataLoader:
     """Batches of `ds` in an order fixed by `seed`. With world > 1 (torchrun), a DistributedSampler gives
-    each rank its share. In-memory TensorDatasets are sliced a whole batch at a time (no per-sample collate)."""
+    each rank its share. In-memory TensorDatasets are sliced a whole batch at a time (no per-sample collate);
+    other datasets load in `workers` processes (default devices.loader_workers(): several when CUDA is there)
+    into pinned memory on CUDA machines."""
+    workers = loader_workers() if workers is None else workers
     gen = torch.Generator().manual_seed(seed)
     if world > 1:
         sampler = DistributedSampler(ds, world, rank, shuffle=shuffle, seed=seed)

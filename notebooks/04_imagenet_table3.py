@@ -17,8 +17,8 @@
 # **What the paper claims.** On ImageNet, SEENN-I reaches the accuracy of a T = 6 ResNet-34 (64.79%, TET)
 # within 0.1 point using 3.38 timesteps on average, and SEW-ResNet-34 (T = 4, 68.00%) with 2.35; the AETs
 # of the two static SNNs are 2.90 and 2.06 (Table 5). The networks are a spiking ResNet-34 and a
-# spike-element-wise ResNet-34 (ADD connection); operations are counted with 4.6 pJ per MAC and 0.9 pJ
-# per accumulate (App. D).
+# spike-element-wise ResNet-34 (ADD connection); operations are counted with 5.5 pJ per MAC (App. D:
+# a 4.6 pJ multiplication and a 0.9 pJ addition) and 0.9 pJ per accumulate.
 #
 # Here: each model of the profile is trained with the TET loss, its per-timestep logits cached, SEENN-I
 # swept over α, and the energy per image counted from the spikes the network actually fires. In the
@@ -68,7 +68,7 @@ save_figure(fig, "04_accuracy_vs_timesteps")
 curves
 
 # %% [markdown]
-# ## Operations and energy per image (App. D: 4.6 pJ per MAC, 0.9 pJ per accumulate)
+# ## Operations and energy per image (App. D: 5.5 pJ per MAC, 0.9 pJ per accumulate)
 #
 # Measured on a test batch at T_max: the encoding convolution performs MACs, every other layer one
 # accumulate per arriving spike and synapse. SEENN-I's energy scales the per-timestep energy by its

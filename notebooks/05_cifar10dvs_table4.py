@@ -63,7 +63,7 @@ save_figure(fig, "05_accuracy_vs_timesteps")
 sweep
 
 # %% [markdown]
-# ## Firing rates and energy per recording (App. D: 4.6 pJ per MAC, 0.9 pJ per accumulate)
+# ## Firing rates and energy per recording (App. D: 5.5 pJ per MAC, 0.9 pJ per accumulate)
 #
 # Event frames are counts, not a real-valued image, yet they are resized (averaged) to 48x48, so the first
 # convolution is still counted as MACs; every later layer as accumulates from the spikes it receives.

@@ -18,12 +18,17 @@
 # **What the paper claims.** Over six thresholds α, SEENN-I's accuracy–T curve lies above the static SNN's
 # and approaches the AET point; as α rises from 0.4 to 0.9 the share of inputs exiting at t = 1 falls
 # (SEW-ResNet-34 on ImageNet: 73.4% → 30.7%; ResNet-19 on CIFAR-10: 95.4% → 56.2%).
+#
+# The confidence score is the paper's (`score = "mean"`, Eq. 5: max softmax of the averaged output); the
+# official code also offers `"sum"` (softmax of the summed outputs, its test_snn.py) and `"entropy"`
+# (1 − normalised entropy, its default), and every α sweep here follows `score`.
 
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
 experiment = ""  # empty: the profile's main SEENN-I experiment
 alphas = [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+score = "mean"  # the confidence score α thresholds: "mean" (SEENN Eq. 5) | "sum" | "entropy" (official code)
 
 # %%
 import pandas as pd
@@ -39,7 +44,7 @@ cfg = get_config(profile, experiment_of(profile, "main", experiment))
 mean_logits, targets = cached_logits(cfg, device=device)
 t_max = mean_logits.shape[0]
 fixed = fixed_sweep(mean_logits, targets)
-sweep = alpha_sweep(mean_logits, targets, alphas)
+sweep = alpha_sweep(mean_logits, targets, alphas, score)
 aet_value = aet(correct_per_t(mean_logits, targets))
 save_table(sweep, "07_alpha_curve")
 fig = accuracy_vs_timesteps(fixed, aet_value, sweep, title=f"{cfg.model} · {cfg.dataset} ({profile})")
@@ -50,7 +55,7 @@ sweep
 # ## Exit composition per α
 
 # %%
-dists = pd.concat([exit_distribution(confidence_exit(mean_logits, a)[0], t_max).assign(alpha=a)
+dists = pd.concat([exit_distribution(confidence_exit(mean_logits, a, score)[0], t_max).assign(alpha=a)
                    for a in alphas], ignore_index=True)
 save_table(dists, "07_exit_composition")
 fig = exit_pies(dists, title=f"share of inputs exiting at each t · {cfg.model} ({profile})")

@@ -70,8 +70,9 @@ save_figure(fig, "08_seenn2_tradeoff")
 # ## What the policy costs, next to the SNN
 #
 # Per sample on one test batch: the policy runs once (all multiply-accumulates, it is an ANN); the SNN runs
-# T_max steps (MACs in its encoding layer, accumulates per arriving spike elsewhere). Energy with 4.6 pJ per
-# MAC and 0.9 pJ per accumulate (seenn_lib.energy). Wall time on this device.
+# T_max steps (MACs in its encoding layer, accumulates per arriving spike elsewhere). Energy with 5.5 pJ per
+# MAC (a 4.6 pJ multiplication and a 0.9 pJ addition, App. D) and 0.9 pJ per accumulate (seenn_lib.energy).
+# Wall time on this device.
 
 # %%
 snn, policy = train_seenn2(setup, betas[0], device=device)

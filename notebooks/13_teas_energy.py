@@ -14,15 +14,18 @@
 # %% [markdown]
 # # 13 · Energy of ANN vs. SNN vs. TEAS (TEAS Fig. 8)
 #
-# **What the paper claims.** Counting energy from the operations actually performed (a multiply-accumulate
-# costs 4.6 pJ, an accumulate 0.9 pJ, 45 nm, Fig. 8(b)), an SNN is cheaper than its ANN because spikes turn
+# **What the paper claims.** Counting energy from the operations actually performed (Fig. 8(b): the integer
+# data format at 45 nm), an SNN is cheaper than its ANN because spikes turn
 # multiplications into sparse additions, yet its many timesteps eat into that gain; with TEAS's shorter
 # per-layer time windows VGG-16 is 11.5x more energy-efficient than the ANN and the SNN with one shared T,
 # and up to 22.9x on average (Fig. 8(a), normalised to the ANN; no table of numbers).
 #
 # Here: the ANN twin of the profile's network (same topology, ReLU), the pretrained SNN with every layer
 # at T, and the TEAS network of notebook 12 (from the cache), counted on real test images with
-# `seenn_lib.energy.count_ops`.
+# `seenn_lib.energy.count_ops` and priced as TEAS prices them (`energy.INT32_45NM`: a 32-bit integer addition
+# 0.1 pJ, a multiplication 3.1 pJ, so a MAC 3.2 pJ and an accumulate 0.1 pJ; Horowitz 2014). The encoding
+# layer (real-valued input at every timestep) counts as MACs; every later layer, the classifier included, as
+# one accumulate per arriving spike and synapse.
 
 # %% tags=["parameters"]
 profile = "smoke"

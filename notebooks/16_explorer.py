@@ -29,6 +29,7 @@ profile = "smoke"
 device = "cpu"
 experiment = ""  # empty: the profile's main SEENN-I experiment; trained first if not cached
 alpha = 0.9
+score = "mean"  # the confidence score α thresholds: "mean" (SEENN Eq. 5) | "sum" | "entropy" (official code)
 epsilon = 0.02
 delta = 0.1
 betas = []  # SEENN-II β values to offer when their outputs are cached (none are trained here)
@@ -44,7 +45,7 @@ from seenn_lib.widgets import Explorer, seenn2_runs
 
 cfg = get_config(profile, experiment_of(profile, "main", experiment))
 cached_logits(cfg, device=device)
-explorer = Explorer.from_cache([profile], beta_runs=seenn2_runs(profile, betas) if betas else None,
+explorer = Explorer.from_cache([profile], beta_runs=seenn2_runs(profile, betas) if betas else None, score=score,
                                alpha=alpha, epsilon=epsilon, delta=delta)
 display(explorer.widget)
 

@@ -12,9 +12,10 @@ from .calibration import (LOSSES, certify, check_budget, cheapest_row, exit_loss
 from .exits import alpha_decisions, alpha_grid, calibrate_alpha
 
 
-def alpha_risks(mean_logits: torch.Tensor, target: torch.Tensor, alphas: Sequence[float]) -> pd.DataFrame:
+def alpha_risks(mean_logits: torch.Tensor, target: torch.Tensor, alphas: Sequence[float],
+                score: str = "mean") -> pd.DataFrame:
     """Per α: SEENN-I accuracy (%), average timesteps, degradation and accuracy drop (fractions)."""
-    exit_t, pred = alpha_decisions(mean_logits, alphas)
+    exit_t, pred = alpha_decisions(mean_logits, alphas, score)
     full = mean_logits[-1].argmax(-1)
     return pd.DataFrame({
         "alpha": [float(a) for a in alphas],
@@ -25,7 +26,7 @@ def alpha_risks(mean_logits: torch.Tensor, target: torch.Tensor, alphas: Sequenc
 
 def certified_alphas(mean_logits: torch.Tensor, target: torch.Tensor, epsilons: Sequence[float],
                      deltas: Sequence[float], losses: Sequence[str] = LOSSES, calibration_fraction: float = 0.5,
-                     seed: int = 0) -> pd.DataFrame:
+                     seed: int = 0, score: str = "mean") -> pd.DataFrame:
     """Certify α on a calibration split for every (loss, ε, δ) and measure it on the held-out rest: one row
     each with the certified α and its held-out accuracy, average timesteps, degradation and accuracy drop
     (certified False and no α where the split is too small to certify anything for that budget)."""
@@ -36,24 +37,24 @@ def certified_alphas(mean_logits: torch.Tensor, target: torch.Tensor, epsilons: 
             for delta in deltas:
                 row = {"loss": loss, "epsilon": epsilon, "delta": delta, "n_calibration": len(cal)}
                 try:
-                    alpha = calibrate_alpha(mean_logits[:, cal], target[cal], epsilon, delta, loss=loss)
+                    alpha = calibrate_alpha(mean_logits[:, cal], target[cal], epsilon, delta, loss=loss, score=score)
                 except ValueError:  # too few calibration samples for this budget: say so in the table
                     rows.append({**row, "certified": False})
                     continue
-                held_out = alpha_risks(mean_logits[:, held], target[held], [alpha]).iloc[0].to_dict()
+                held_out = alpha_risks(mean_logits[:, held], target[held], [alpha], score).iloc[0].to_dict()
                 rows.append({**row, "certified": True, **held_out, "held_out_risk": held_out[loss]})
     return pd.DataFrame(rows)
 
 
 def guarantee_check(mean_logits: torch.Tensor, target: torch.Tensor, epsilon: float, delta: float,
                     n_splits: int = 200, calibration_fraction: float = 0.5, loss: str = "degradation",
-                    seed: int = 0) -> pd.DataFrame:
+                    seed: int = 0, score: str = "mean") -> pd.DataFrame:
     """Calibrate α on random splits of a cached logits tensor and measure it on the rest: one row per
     split with the certified α (α = 1 and certified False when none is), its test risk, test avg
     timesteps and whether the risk exceeds ε."""
     check_budget(epsilon, delta)
     grid = alpha_grid()
-    exit_t, pred = alpha_decisions(mean_logits, grid)
+    exit_t, pred = alpha_decisions(mean_logits, grid, score)
     losses = exit_loss(pred, mean_logits[-1].argmax(-1), target, loss)          # [A, N]
     cal, test = split_weights(len(target), n_splits, calibration_fraction, seed)  # [S, N] each
     n_cal = int(cal[0].sum())

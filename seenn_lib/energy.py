@@ -1,28 +1,50 @@
 """Parameters, operations and energy of a (spiking) network, measured on real inputs.
 
-Convention (SEENN §4.3 / App. D and the works it follows, 45 nm figures of Horowitz 2014):
-  - a multiply-accumulate (MAC: 32-bit multiply + add) costs 4.6 pJ, an accumulate (AC) 0.9 pJ;
-  - an ANN (or the ANN twin of a model) performs every MAC of every weight layer;
+Convention (SEENN App. D: "the addition costs 0.9 pJ and the multiplication 4.6 pJ", the 45 nm fp32 figures of
+Horowitz 2014):
+  - a multiply-accumulate (MAC) is a multiplication and an addition, 4.6 + 0.9 = 5.5 pJ; an accumulate (AC)
+    is an addition, 0.9 pJ. TEAS Fig. 8 prices the integer data format at 45 nm instead (INT32_45NM);
+  - an ANN (or the ANN twin of a model) performs every MAC of every weight layer, the classifier included;
   - an SNN's encoding layer (the first weight layer, fed the real-valued image at every timestep) performs
-    MACs; every other weight layer performs one AC per incoming spike per outgoing synapse: its synaptic
-    operations (SOPs) are counted from the spikes that actually arrive, sum_i s_i * fanout(i). An input
-    that is a spike count (SEW-ResNet's ADD) counts once per spike; a pooled spike map counts at its
-    value, which equals MACs x firing rate, the usual estimate.
+    MACs; every other weight layer, the classifier included, performs one AC per incoming spike per outgoing
+    synapse: its synaptic operations (SOPs) are counted from the spikes that actually arrive,
+    sum_i s_i * fanout(i). Spikes count as spikes whatever charge they carry (a converted SNN's spike
+    carries λ; it is one addition of a λ-scaled weight). An input that is a spike count (SEW-ResNet's ADD)
+    counts once per spike; a pooled spike map counts at its value, MACs x firing rate, the usual estimate.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .conversion import SpikingQCFS
 from .neurons import SpikingNeuron
 
-MAC_PJ = 4.6
-AC_PJ = 0.9
 WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
+# what a spike map may pass through on its way to the next weight layer, keeping its scale
+SCALE_KEEPING = (nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Dropout, nn.Identity)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Energy (pJ) of one addition and one multiplication; a MAC is both, an AC one addition."""
+    name: str
+    add_pj: float
+    mult_pj: float
+
+    @property
+    def mac_pj(self) -> float:
+        return self.mult_pj + self.add_pj
+
+
+FP32_45NM = CostModel("fp32, 45 nm (SEENN App. D)", add_pj=0.9, mult_pj=4.6)
+INT32_45NM = CostModel("int32, 45 nm (TEAS Fig. 8b; Horowitz 2014)", add_pj=0.1, mult_pj=3.1)
+MAC_PJ, AC_PJ = FP32_45NM.mac_pj, FP32_45NM.add_pj
 
 
 def count_params(model: nn.Module) -> int:
@@ -62,11 +84,30 @@ def forward_hooks(model: nn.Module, kinds: tuple[type, ...], hook):
             h.remove()
 
 
+@contextmanager
+def spike_charges(model: nn.Module):
+    """Yields {storage address: (charge, tensor)} of the tensors holding charge-carrying spikes while the
+    block runs: a converted SNN's spike maps (SpikingQCFS: λ x spike) and what scale-keeping modules (average
+    pooling, flattening) make of them. The tensors stay referenced, so no other tensor can take their address."""
+    charges: dict[int, tuple[float, torch.Tensor]] = {}
+
+    def mark(module, inputs, out):
+        charges[out.data_ptr()] = (float(module.neuron.v_th), out)
+
+    def carry(module, inputs, out):
+        found = charges.get(inputs[0].data_ptr())
+        if found is not None:
+            charges[out.data_ptr()] = (found[0], out)
+    with forward_hooks(model, (SpikingQCFS,), mark), forward_hooks(model, SCALE_KEEPING, carry):
+        yield charges
+
+
 @torch.no_grad()
-def count_ops(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
+def count_ops(model: nn.Module, x_seq: torch.Tensor, cost: CostModel = FP32_45NM) -> pd.DataFrame:
     """Run model(x_seq [T, B, ...]) once and count, per weight layer in execution order: params, MACs
     per sample per timestep, input firing rate (mean input value for spike inputs), MACs and SOPs per
-    sample over the T steps, and their energy in pJ. Works for SNNs and their ANN twins alike."""
+    sample over the T steps, and their energy in pJ under `cost`. Works for SNNs and their ANN twins alike;
+    spikes that carry a charge (converted SNNs) count as spikes."""
     if x_seq.dim() < 3:
         raise ValueError(f"expected a time-first input [T, B, ...], got shape {tuple(x_seq.shape)}; "
                          "use seenn_lib.layers.repeat_time(x, T)")
@@ -77,6 +118,7 @@ def count_ops(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
 
     def hook(layer, inputs, out):
         x = inputs[0]
+        x = x / charges.get(x.data_ptr(), (1.0,))[0]
         encoding = not rows
         macs = dense_macs(layer, x, out) / batch
         if spiking and not encoding:
@@ -92,16 +134,17 @@ def count_ops(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
                      "macs_per_step": macs / time_steps, "input_rate": rate, "macs": dense, "sops": sops})
 
     model.eval()
-    with forward_hooks(model, WEIGHT_LAYERS, hook):
+    with spike_charges(model) as charges, forward_hooks(model, WEIGHT_LAYERS, hook):
         model(x_seq)
     df = pd.DataFrame(rows)
-    df["energy_pj"] = energy_pj(df["macs"], df["sops"])
+    df["energy_pj"] = energy_pj(df["macs"], df["sops"], cost)
     return df
 
 
-def energy_pj(macs, sops):
-    """Energy of `macs` multiply-accumulates and `sops` accumulates (scalars, arrays or Series)."""
-    return macs * MAC_PJ + sops * AC_PJ
+def energy_pj(macs, sops, cost: CostModel = FP32_45NM):
+    """Energy of `macs` multiply-accumulates and `sops` accumulates (scalars, arrays or Series): 5.5 pJ per
+    MAC and 0.9 pJ per AC under SEENN's fp32 figures."""
+    return macs * cost.mac_pj + sops * cost.add_pj
 
 
 @torch.no_grad()

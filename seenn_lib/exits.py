@@ -1,6 +1,7 @@
 """Exit policies over cached running-mean logits [T, N, C] (mean_logits[t-1] = f_t(x))."""
 from __future__ import annotations
 
+import math
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -9,6 +10,8 @@ import torch
 
 from .calibration import certification_table, cheapest_certified
 from .metrics import policy_summary
+
+SCORES = ("mean", "sum", "entropy")  # confidence scores: SEENN Eq. 5, and the official code's two
 
 
 def check_alpha(alpha: float) -> float:
@@ -23,23 +26,41 @@ def check_mean_logits(mean_logits: torch.Tensor) -> torch.Tensor:
     return mean_logits
 
 
-def confidence(mean_logits: torch.Tensor) -> torch.Tensor:
-    """SEENN Eq. 5: CS = max softmax(f_t(x)) over the last axis: [T, N] from [T, N, C] (or [N] from [N, C])."""
-    return mean_logits.float().softmax(-1).amax(-1)
+def check_score(score: str) -> str:
+    if score not in SCORES:
+        raise ValueError(f"confidence score must be one of {SCORES} (mean: SEENN Eq. 5; sum and entropy: the "
+                         f"official code's), got {score!r}")
+    return score
 
 
-def confidence_table(mean_logits: torch.Tensor) -> pd.DataFrame:
-    """Tidy long table of every sample's confidence (Eq. 5) at every t: columns t (1..T), confidence."""
-    conf = confidence(check_mean_logits(mean_logits)).double()
+def confidence(mean_logits: torch.Tensor, score: str = "mean", t: torch.Tensor | None = None) -> torch.Tensor:
+    """The confidence score CS over the last axis: [T, N] from [T, N, C], or [N] from one step's [N, C].
+      mean     SEENN Eq. 5, max softmax(f_t(x)) (the default);
+      sum      max softmax(t·f_t(x)), the softmax of the summed outputs (the official test_snn.py);
+      entropy  1 − H(softmax(f_t(x))) / log C (the official code's default metric).
+    `t` gives each sample's step count for one step's [N, C]; a [T, N, C] tensor counts its steps 1..T."""
+    logits = mean_logits.float()
+    if check_score(score) == "sum":
+        steps = torch.arange(1, logits.shape[0] + 1, device=logits.device).view(-1, 1) if t is None else t
+        logits = logits * steps.unsqueeze(-1).to(logits.dtype)
+    p = logits.softmax(-1)
+    if score == "entropy":
+        return 1 + torch.xlogy(p, p).sum(-1) / math.log(p.shape[-1])
+    return p.amax(-1)
+
+
+def confidence_table(mean_logits: torch.Tensor, score: str = "mean") -> pd.DataFrame:
+    """Tidy long table of every sample's confidence score at every t: columns t (1..T), confidence."""
+    conf = confidence(check_mean_logits(mean_logits), score).double()
     return pd.DataFrame({"t": np.repeat(np.arange(1, conf.shape[0] + 1), conf.shape[1]),
                          "confidence": conf.reshape(-1).numpy()})
 
 
-def confident(mean_logits: torch.Tensor, alpha) -> torch.Tensor:
+def confident(mean_logits: torch.Tensor, alpha, score: str = "mean", t: torch.Tensor | None = None) -> torch.Tensor:
     """The SEENN-I test, CS >= α: True where a sample may stop. `alpha` is a float, or a tensor that
     broadcasts against the confidences (a grid [A, 1, 1] against [T, N]). Every SEENN-I decision of the
     library (cached logits, the engine, calibration, the explorer) asks this one function."""
-    return confidence(mean_logits) >= alpha
+    return confidence(mean_logits, score, t) >= alpha
 
 
 def first_true(hit: torch.Tensor, dim: int = 0) -> torch.Tensor:
@@ -49,17 +70,18 @@ def first_true(hit: torch.Tensor, dim: int = 0) -> torch.Tensor:
     return hit.int().argmax(dim)
 
 
-def alpha_decisions(mean_logits: torch.Tensor, alphas: Sequence[float]) -> tuple[torch.Tensor, torch.Tensor]:
+def alpha_decisions(mean_logits: torch.Tensor, alphas: Sequence[float],
+                    score: str = "mean") -> tuple[torch.Tensor, torch.Tensor]:
     """SEENN-I for a grid of thresholds at once: (exit_t [A, N] in 1..T, pred [A, N]), one row per α:
     each sample exits at the first t whose f_t passes `confident`, else at T_max."""
     grid = torch.tensor([check_alpha(a) for a in alphas], dtype=torch.float32).view(-1, 1, 1)
-    idx = first_true(confident(check_mean_logits(mean_logits), grid), dim=1)  # [A, N]
+    idx = first_true(confident(check_mean_logits(mean_logits), grid, score), dim=1)  # [A, N]
     return idx + 1, mean_logits.argmax(-1).gather(0, idx)
 
 
-def confidence_exit(mean_logits: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+def confidence_exit(mean_logits: torch.Tensor, alpha: float, score: str = "mean") -> tuple[torch.Tensor, torch.Tensor]:
     """SEENN-I: exit at the first t with CS >= alpha, else at T_max. Returns (exit_t in 1..T, pred)."""
-    exit_t, pred = alpha_decisions(mean_logits, [alpha])
+    exit_t, pred = alpha_decisions(mean_logits, [alpha], score)
     return exit_t[0], pred[0]
 
 
@@ -81,11 +103,12 @@ def fixed_exit(mean_logits: torch.Tensor, time_steps: int) -> tuple[torch.Tensor
     return torch.full_like(pred, time_steps), pred
 
 
-def alpha_sweep(mean_logits: torch.Tensor, target: torch.Tensor, alphas: Iterable[float]) -> pd.DataFrame:
+def alpha_sweep(mean_logits: torch.Tensor, target: torch.Tensor, alphas: Iterable[float],
+                score: str = "mean") -> pd.DataFrame:
     """Tidy table: one row per alpha with SEENN-I accuracy (%) and average timesteps."""
     rows = []
     for alpha in alphas:
-        exit_t, pred = confidence_exit(mean_logits, alpha)
+        exit_t, pred = confidence_exit(mean_logits, alpha, score)
         rows.append({"alpha": float(alpha), **policy_summary(exit_t, pred, target)})
     return pd.DataFrame(rows)
 
@@ -100,7 +123,7 @@ def fixed_sweep(mean_logits: torch.Tensor, target: torch.Tensor) -> pd.DataFrame
 
 
 def calibrate_alpha(mean_logits: torch.Tensor, target: torch.Tensor, epsilon: float, delta: float,
-                    loss: str = "degradation", alphas: Iterable[float] | None = None) -> float:
+                    loss: str = "degradation", alphas: Iterable[float] | None = None, score: str = "mean") -> float:
     """The cheapest SEENN-I threshold α whose expected loss against running all T_max steps is certified
     ≤ epsilon with probability ≥ 1 − delta, from a calibration split (per-t logits [T, N, C], labels [N]).
 
@@ -115,6 +138,6 @@ def calibrate_alpha(mean_logits: torch.Tensor, target: torch.Tensor, epsilon: fl
         raise ValueError(f"target must be [N] with N = {mean_logits.shape[1]} (mean_logits is [T, N, C]), "
                          f"got shape {tuple(target.shape)}")
     grid = alpha_grid() if alphas is None else sorted(alphas, reverse=True)
-    exit_t, pred = alpha_decisions(mean_logits, grid)
+    exit_t, pred = alpha_decisions(mean_logits, grid, score)
     table = certification_table(grid, exit_t, pred, mean_logits[-1].argmax(-1), target, epsilon, delta, loss)
     return cheapest_certified(table)

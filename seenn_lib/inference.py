@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .devices import autocast, place, resolve_device
-from .exits import check_alpha, confident
+from .exits import check_alpha, check_score, confident
 
 
 class ExitPolicy:
@@ -48,13 +48,14 @@ class FixedT(ExitPolicy):
 
 
 class ConfidenceExit(ExitPolicy):
-    """SEENN-I: done once max softmax(f_t(x)) >= alpha (SEENN Eq. 5)."""
+    """SEENN-I: done once the confidence score reaches alpha (default max softmax(f_t(x)), SEENN Eq. 5;
+    exits.confidence lists the official code's two others)."""
 
-    def __init__(self, alpha: float):
-        self.alpha = check_alpha(alpha)
+    def __init__(self, alpha: float, score: str = "mean"):
+        self.alpha, self.score = check_alpha(alpha), check_score(score)
 
     def done(self, t, mean_logits, plan):
-        return confident(mean_logits, self.alpha)
+        return confident(mean_logits, self.alpha, self.score, t)
 
 
 class PlannedExit(ExitPolicy):

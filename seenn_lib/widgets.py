@@ -54,16 +54,18 @@ def seenn2_runs(profile: str, betas: Sequence[float], experiment: str = "") -> d
 
 @dataclass
 class Run:
-    """One explorable SNN: its cached test logits and, for SEENN-II, its policy's (exit_t, pred)."""
+    """One explorable SNN: its cached test logits, for SEENN-II its policy's (exit_t, pred), and the
+    confidence score SEENN-I thresholds (exits.SCORES; default the paper's)."""
     mean_logits: torch.Tensor
     targets: torch.Tensor
     policy: tuple[torch.Tensor, torch.Tensor] | None = None
+    score: str = "mean"
     cache: dict = field(default_factory=dict)
 
     def alpha_table(self) -> tuple[torch.Tensor, torch.Tensor]:
         """SEENN-I decisions for every slider α, [A, N] each (computed once)."""
         if "alpha" not in self.cache:
-            self.cache["alpha"] = alpha_decisions(self.mean_logits, SLIDER_ALPHAS)
+            self.cache["alpha"] = alpha_decisions(self.mean_logits, SLIDER_ALPHAS, self.score)
         return self.cache["alpha"]
 
     def fixed(self) -> pd.DataFrame:
@@ -73,7 +75,7 @@ class Run:
 
     def confidences(self) -> pd.DataFrame:
         if "conf" not in self.cache:
-            self.cache["conf"] = confidence_table(self.mean_logits)
+            self.cache["conf"] = confidence_table(self.mean_logits, self.score)
         return self.cache["conf"]
 
     def calibration(self, seed: int = 0, fraction: float = 0.5):
@@ -81,7 +83,7 @@ class Run:
         if "calib" not in self.cache:
             cal, held = split_indices(len(self.targets), fraction, seed)
             grid = alpha_grid()
-            self.cache["calib"] = (cal, held, grid, alpha_decisions(self.mean_logits[:, cal], grid))
+            self.cache["calib"] = (cal, held, grid, alpha_decisions(self.mean_logits[:, cal], grid, self.score))
         return self.cache["calib"]
 
 
@@ -125,9 +127,10 @@ class Explorer:
 
     @classmethod
     def from_cache(cls, profiles: Sequence[str] | None = None,
-                   beta_runs: Mapping[str, Mapping[float, Run]] | None = None, **kw) -> "Explorer":
-        """An explorer over every cached experiment of `profiles` (all profiles when None)."""
-        runs = {label: Run(*cached_logits(cfg, progress=False))
+                   beta_runs: Mapping[str, Mapping[float, Run]] | None = None, score: str = "mean",
+                   **kw) -> "Explorer":
+        """An explorer over every cached experiment of `profiles` (all profiles when None), SEENN-I on `score`."""
+        runs = {label: Run(*cached_logits(cfg, progress=False), score=score)
                 for label, cfg in cached_experiments(profiles).items()}
         return cls(runs, beta_runs, **kw)
 
@@ -170,7 +173,7 @@ class Explorer:
             self.certified_alpha = None
             self.certified.value = f"<b>certified α:</b> none — {err}"
             return
-        held_exit, held_pred = alpha_decisions(run.mean_logits[:, held], [self.certified_alpha])
+        held_exit, held_pred = alpha_decisions(run.mean_logits[:, held], [self.certified_alpha], run.score)
         risk = risk_from_loss(exit_loss(held_pred[0], full[held], run.targets[held], self.loss.value).mean(),
                               self.loss.value)
         self.certified.value = (

@@ -3,7 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from seenn_lib.energy import AC_PJ, MAC_PJ, count_ops, energy_pj, firing_rates, summarize_ops
+from seenn_lib.conversion import QCFS, convert
+from seenn_lib.energy import AC_PJ, INT32_45NM, MAC_PJ, count_ops, energy_pj, firing_rates, summarize_ops
 from seenn_lib.layers import SpikingNet, repeat_time
 from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
@@ -34,10 +35,10 @@ def test_two_layer_counts_by_hand():
     # fc1 is the encoding layer: 6 MACs per step over 2 steps; fc2: 3 spikes x fan-out 4 = 12 accumulates
     assert list(ops.macs) == [12, 0] and list(ops.sops) == [0, 12]
     assert ops.input_rate.iloc[1] == pytest.approx(3 / 4)  # 3 spikes over 2 neurons x 2 steps
-    assert ops.energy_pj.sum() == pytest.approx(12 * 4.6 + 12 * 0.9)
+    assert ops.energy_pj.sum() == pytest.approx(12 * (4.6 + 0.9) + 12 * 0.9)  # MAC = multiply + add
     rates = firing_rates(TwoLayer(), x_seq)
     assert rates.spikes.item() == 3 and rates.neurons.item() == 2 and rates.firing_rate.item() == 0.75
-    assert summarize_ops(ops)["energy_pj"] == pytest.approx(66.0)
+    assert summarize_ops(ops)["energy_pj"] == pytest.approx(76.8)
 
 
 def test_conv_synaptic_ops_count_the_true_fanout_and_spike_counts():
@@ -82,8 +83,9 @@ def test_policy_resnet8_costs_0547_percent_of_resnet19():
 
 
 def test_energy_constants_and_spiking_input_check():
-    assert (MAC_PJ, AC_PJ) == (4.6, 0.9)
-    assert energy_pj(10, 100) == pytest.approx(136.0)
+    assert (MAC_PJ, AC_PJ) == (5.5, 0.9)  # SEENN App. D: multiplication 4.6 pJ, addition 0.9 pJ
+    assert energy_pj(10, 100) == pytest.approx(145.0)
+    assert energy_pj(10, 100, INT32_45NM) == pytest.approx(10 * 3.2 + 100 * 0.1)  # 45 nm int32: 3.1 + 0.1
 
     class Bad(TwoLayer):
         def body(self, x):
@@ -93,3 +95,33 @@ def test_energy_constants_and_spiking_input_check():
         count_ops(Bad(), repeat_time(torch.ones(1, 3), 1))
     with pytest.raises(ValueError, match="time-first"):
         count_ops(TwoLayer(), torch.ones(1, 3))
+
+
+class QcfsNet(SpikingNet):
+    """conv -> QCFS -> (average pool) -> linear: converted, its spikes carry λ into the next layer."""
+
+    def __init__(self, threshold: float, pool: bool):
+        super().__init__()
+        self.conv, self.act = nn.Conv2d(1, 3, 3, padding=1), QCFS(4, threshold)
+        self.pool, self.fc = (nn.AvgPool2d(2) if pool else nn.Identity()), nn.Linear(3 * (2 if pool else 4) ** 2, 5)
+
+    def body(self, x):
+        return self.fc(self.pool(self.act(self.conv(x))).flatten(1))
+
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_converted_spikes_count_as_spikes_whatever_charge_they_carry(pool):
+    """λ = 3: a spike carries 3 into the classifier, yet it is one addition per synapse (issue 17)."""
+    torch.manual_seed(0)
+    snn = convert(QcfsNet(3.0, pool))
+    x_seq = repeat_time(torch.rand(2, 1, 4, 4) * 12, 4)
+    spikes = {}
+    with torch.no_grad():
+        hook = snn.act.neuron.register_forward_hook(lambda m, i, out: spikes.update(s=out))
+        ops = count_ops(snn, x_seq)
+        hook.remove()
+    s = spikes["s"]  # binary spikes [T*B, 3, 4, 4]
+    assert set(s.unique().tolist()) <= {0.0, 1.0} and s.sum() > 0
+    arriving = nn.functional.avg_pool2d(s, 2) if pool else s  # a pooled spike map counts at its value
+    assert ops.sops.iloc[1] == pytest.approx(arriving.sum().item() * 5 / 2)  # fan-out 5, per sample of 2
+    assert ops.input_rate.iloc[1] == pytest.approx(arriving.mean().item())

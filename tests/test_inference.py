@@ -7,7 +7,7 @@ from seenn_lib.bench import PeakTensorMemory, engine_energy, peak_memory_mb, qua
 from seenn_lib.devices import amp_enabled, set_amp
 from seenn_lib.energy import count_ops, summarize_ops
 from seenn_lib.evaluate import collect_logits
-from seenn_lib.exits import confidence_exit, fixed_exit
+from seenn_lib.exits import confidence, confidence_exit, fixed_exit
 from seenn_lib.inference import (ConfidenceExit, FixedT, PlannedExit, early_exit, one_at_a_time,
                                  run_engine)
 from seenn_lib.layers import repeat_time
@@ -85,6 +85,18 @@ def test_engine_equals_simulation_under_bf16_autocast(trained_smoke):
             assert torch.equal(result.exit_t, exit_sim) and torch.equal(result.pred, pred_sim)
     finally:
         set_amp(previous)
+
+
+@pytest.mark.parametrize("score", ["sum", "entropy"])
+def test_engine_equals_simulation_with_the_official_scores(trained_smoke, score):
+    model, x, _ = trained_smoke
+    mean_logits = _simulated(model, x, 4)
+    conf = confidence(mean_logits, score)
+    alpha = float(conf[1:][conf[1:] > conf[0].max()].median())
+    exit_sim, pred_sim = confidence_exit(mean_logits, alpha, score)
+    assert 1.0 < exit_sim.double().mean() < 4.0
+    result = run_engine(model, x, 4, ConfidenceExit(alpha, score), batch_size=64, refill=True)
+    assert torch.equal(result.exit_t, exit_sim) and torch.equal(result.pred, pred_sim)
 
 
 def test_amp_and_neuron_backend_defaults_follow_the_device():

@@ -1,7 +1,12 @@
 import pytest
 import torch
 
-from seenn_lib.exits import alpha_sweep, confidence_exit, fixed_exit
+import math
+
+from seenn_lib.exits import alpha_sweep, calibrate_alpha, confidence, confidence_exit, fixed_exit
+from seenn_lib.certified import alpha_risks
+from seenn_lib.widgets import SLIDER_ALPHAS, Run
+from test_calibration import synthetic_logits
 from seenn_lib.metrics import aet, empirical_aet, exit_distribution, policy_summary
 
 
@@ -64,3 +69,38 @@ def test_bad_shapes_are_rejected():
         confidence_exit(torch.zeros(3, 4), 0.9)
     with pytest.raises(ValueError, match=r"\[T, N\]"):
         aet(torch.zeros(5, dtype=torch.bool))
+
+
+def _sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def test_confidence_scores_by_hand():
+    """Two classes, f_t = [0.5, 0] at t = 1, 2, 3. mean (Eq. 5): σ(0.5) at every t; sum (official
+    test_snn.py): softmax of t·f_t, σ(0.5 t); entropy (official default): 1 − H(p) / log 2."""
+    mean_logits = torch.tensor([[[0.5, 0.0]]] * 3)
+    p = _sigmoid(0.5)
+    entropy = 1 + (p * math.log(p) + (1 - p) * math.log(1 - p)) / math.log(2)
+    assert confidence(mean_logits).flatten().tolist() == pytest.approx([p] * 3)
+    assert confidence(mean_logits, "sum").flatten().tolist() == pytest.approx([_sigmoid(0.5 * t) for t in (1, 2, 3)])
+    assert confidence(mean_logits, "entropy").flatten().tolist() == pytest.approx([entropy] * 3, abs=1e-6)
+    # at alpha 0.7 only the summed outputs (σ(1) = 0.73 at t = 2) are confident before T_max
+    assert confidence_exit(mean_logits, 0.7)[0].item() == 3
+    assert confidence_exit(mean_logits, 0.7, "sum")[0].item() == 2
+    assert confidence_exit(mean_logits, 0.7, "entropy")[0].item() == 3
+    with pytest.raises(ValueError, match="confidence score must be one of"):
+        confidence(mean_logits, "margin")
+
+
+def test_sweeps_calibration_and_explorer_honour_the_score():
+    mean_logits, target = synthetic_logits(n=4000)
+    mean, summed = (alpha_sweep(mean_logits, target, [0.5, 0.7, 0.9], s) for s in ("mean", "sum"))
+    # t·f_t sharpens the softmax, so the summed score exits no later at every α, and earlier somewhere
+    assert (summed.avg_timesteps <= mean.avg_timesteps).all() and (summed.avg_timesteps < mean.avg_timesteps).any()
+    alphas = {s: calibrate_alpha(mean_logits, target, 0.05, 0.1, score=s) for s in ("mean", "entropy")}
+    assert alphas["mean"] != alphas["entropy"]
+    for s, a in alphas.items():  # certified on this split: its own empirical degradation is below ε
+        assert alpha_risks(mean_logits, target, [a], s).degradation.item() < 0.05
+    run = Run(mean_logits, target, score="entropy")
+    assert not torch.equal(run.alpha_table()[0], Run(mean_logits, target).alpha_table()[0])
+    assert torch.equal(run.alpha_table()[0][-1], confidence_exit(mean_logits, SLIDER_ALPHAS[-1], "entropy")[0])

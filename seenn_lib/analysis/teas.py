@@ -10,7 +10,7 @@ from torch import nn
 from ..config import TeasConfig, TrainConfig, get_config, get_profile
 from ..data import make_loader
 from ..devices import resolve_device
-from ..energy import count_ops, summarize_ops
+from ..energy import INT32_45NM, CostModel, count_ops, summarize_ops
 from ..layers import repeat_time
 from ..pipelines import evaluation_set, pretrained_snn, teas_network
 from ..train import build_model
@@ -25,11 +25,11 @@ def ann_twin(cfg: TrainConfig) -> nn.Module:
 
 @torch.no_grad()
 def energy_table(profile: str = "smoke", device="cpu", tcfg: TeasConfig | None = None,
-                 samples: int = 256) -> pd.DataFrame:
+                 samples: int = 256, cost: CostModel = INT32_45NM) -> pd.DataFrame:
     """TEAS Fig. 8(a): energy per inference of the ANN twin, the original SNN (every layer at T) and the
-    TEAS network, from seenn_lib.energy.count_ops on `samples` test images (MACs at 4.6 pJ for the ANN
-    and the SNN's encoding layer, one 0.9 pJ accumulate per arriving spike and synapse elsewhere),
-    normalised to the ANN's. One tidy row per network."""
+    TEAS network, from seenn_lib.energy.count_ops on `samples` test images (MACs for the ANN and the SNN's
+    encoding layer, one accumulate per arriving spike and synapse elsewhere), priced by `cost` (default the
+    integer format at 45 nm of TEAS Fig. 8b) and normalised to the ANN's. One tidy row per network."""
     tcfg = tcfg or get_profile(profile).teas
     cfg = get_config(profile, tcfg.experiment)
     device = resolve_device(device)
@@ -40,7 +40,7 @@ def energy_table(profile: str = "smoke", device="cpu", tcfg: TeasConfig | None =
                 "TEAS": (teas_net, teas_net.input_steps)}
     rows = []
     for name, (model, steps) in networks.items():
-        totals = summarize_ops(count_ops(model, repeat_time(x, steps)))
+        totals = summarize_ops(count_ops(model, repeat_time(x, steps), cost))
         avg_t = float(np.mean(model.time_steps)) if model is teas_net else steps
         rows.append({"network": name, "average_T": avg_t, **totals})
     df = pd.DataFrame(rows)

@@ -48,7 +48,7 @@ def engine_energy(model: nn.Module, data: torch.Tensor, t_max: int, policy, batc
     """Energy per image of an early-exit run, from the spikes it actually produced: per weight layer,
     MACs of the encoding layer (the first weight layer, fed the real-valued image every step) and
     synaptic operations (spikes x fan-out) of every other layer, summed over every step each sample
-    ran, with seenn_lib.energy's costs (MAC 4.6 pJ, AC 0.9 pJ). Returns the table (columns layer, macs,
+    ran, with seenn_lib.energy's costs (MAC 5.5 pJ, AC 0.9 pJ). Returns the table (columns layer, macs,
     sops, energy_pj) and the run's EngineResult."""
     names = {m: n for n, m in model.named_modules()}
     totals: dict[str, dict] = {}

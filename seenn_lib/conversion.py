@@ -104,17 +104,27 @@ def _replace_qcfs(module: nn.Module, u_init: float) -> int:
     return replaced
 
 
+class TimeFolded(SpikingNet):
+    """Any module as a SpikingNet: its layers see time-folded [T*B, ...] batches, its spiking neurons the time
+    axis, and it gains step / keep / reset like every registry model."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module(x)
+
+
 def convert(ann: nn.Module, u_init: float = 0.5) -> SpikingNet:
     """A copy of the QCFS ANN in which every QCFS is an IF neuron (threshold λ, initial potential
     u_init·λ; the paper's shift is u_init = 0.5). BatchNorm is kept as in the ANN (eval mode: a fixed
-    affine map per step). Returns the SNN in eval mode: snn(x[T, B, ...]) -> [T, B, C]."""
-    if not isinstance(ann, SpikingNet):
-        raise ValueError(f"convert needs a SpikingNet (a registry model built with neuron='qcfs'), got "
-                         f"{type(ann).__name__}; otherwise its IF neurons would never see the time axis")
+    affine map per step). `ann` is a registry model built with neuron='qcfs' or any nn.Module containing
+    QCFS activations (then wrapped in TimeFolded). Returns the SNN in eval mode: snn(x[T, B, ...]) -> [T, B, C]."""
     pools = [type(m).__name__ for m in ann.modules() if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d))]
     if pools:
         raise ValueError(f"the ANN uses {pools[0]}: max-pooling of spikes does not convert; use average pooling")
-    snn = copy.deepcopy(ann)
+    snn = copy.deepcopy(ann if isinstance(ann, SpikingNet) else TimeFolded(ann))
     if _replace_qcfs(snn, u_init) == 0:
         raise ValueError(f"{type(ann).__name__} has no QCFS activation to convert; build the ANN with "
                          "model_kw={'neuron': 'qcfs'}")

@@ -19,6 +19,7 @@ from .artifacts import artifact_dir, cached, load_cached, load_torch, save_torch
 from .config import TrainConfig
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
 from .devices import autocast, place, resolve_device
+from .logits import running_mean
 from .models import create_model
 
 
@@ -33,7 +34,24 @@ def mean_output_loss(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return F.cross_entropy(outputs.mean(0), target)
 
 
-LOSSES = {"tet": tet_loss, "ce": mean_output_loss}
+# the official TET code's MSE term: λ and its target φ (the value every output is pulled toward)
+TET_MSE_LAMBDA, TET_MSE_TARGET = 1e-3, 1.0
+
+
+def tet_mse_loss(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """TET with its MSE regulariser (TET paper; the official SEENN training): (1 − λ)·tet_loss + λ·mean over
+    every output of (h(x_t) − φ)², λ = 1e-3, φ = 1."""
+    mse = (outputs.float() - TET_MSE_TARGET).pow(2).mean()
+    return (1 - TET_MSE_LAMBDA) * tet_loss(outputs, target) + TET_MSE_LAMBDA * mse
+
+
+def running_mean_loss(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """SEENN Eq. 11 read literally: the cross-entropy of every running mean f_t = (1/t)·Σ_{i≤t} h(x_i),
+    averaged over t (TET, the default, takes each h(x_t) alone)."""
+    return tet_loss(running_mean(outputs), target)
+
+
+LOSSES = {"tet": tet_loss, "ce": mean_output_loss, "tet_mse": tet_mse_loss, "running_mean_ce": running_mean_loss}
 
 
 def seed_everything(seed: int) -> None:

@@ -106,9 +106,21 @@ def test_b_the_shift_reduces_the_error_at_small_t():
     assert shifted[3] < 1e-5 < 0.03 < unshifted[3]  # at T = L only the shifted IF is exact
 
 
+def test_any_module_with_qcfs_converts_like_the_registry_twin():
+    """A plain nn.Sequential (no SpikingNet) converts: wrapped to see the time axis, it gives the outputs of
+    the same layers converted inside a SpikingNet, and keeps the step-by-step API."""
+    torch.manual_seed(0)
+    twin = OneHidden(threshold=1.5).eval()
+    snn = convert(twin.net)
+    x_seq = repeat_time(torch.randn(64, 6), 6)
+    with torch.no_grad():
+        expected = convert(twin)(x_seq)
+        assert torch.equal(snn(x_seq), expected)
+        assert torch.allclose(snn.forward_stepwise(x_seq), expected, atol=1e-6)
+    assert isinstance(twin.net[1], QCFS)  # the ANN is left untouched
+
+
 def test_convert_rejects_what_does_not_convert():
-    with pytest.raises(ValueError, match="SpikingNet"):
-        convert(nn.Sequential(nn.Linear(2, 2), QCFS()))
     with pytest.raises(ValueError, match="no QCFS"):
         convert(create_model("smoke_cnn", in_channels=1, width=4, neuron="relu"))
     ann = OneHidden()

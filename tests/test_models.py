@@ -1,9 +1,12 @@
+import math
+
 import pytest
 import torch
 
+from seenn_lib.config import LOSS_NAMES
 from seenn_lib.layers import repeat_time
 from seenn_lib.models import create_model, list_models
-from seenn_lib.train import tet_loss
+from seenn_lib.train import LOSSES, running_mean_loss, tet_loss, tet_mse_loss
 
 
 def _multi_vs_single(model, x, time_steps):
@@ -76,3 +79,14 @@ def test_tet_loss_is_mean_of_per_step_cross_entropy():
     y = torch.randint(0, 4, (5,))
     by_hand = sum(torch.nn.functional.cross_entropy(out[t], y) for t in range(3)) / 3
     assert torch.allclose(tet_loss(out, y), by_hand)
+
+
+def test_official_loss_options_by_hand():
+    """h(x_1) = [1, 0], h(x_2) = [0, 1], label 0. TET + MSE (λ = 1e-3, φ = 1): the squared distances to 1 are
+    0, 1, 1, 0. Eq. 11 literally: f_1 = [1, 0], f_2 = [0.5, 0.5]."""
+    out, y = torch.tensor([[[1.0, 0.0]], [[0.0, 1.0]]]), torch.tensor([0])
+    tet = (math.log(1 + math.exp(-1)) + math.log(1 + math.exp(1))) / 2
+    assert tet_loss(out, y).item() == pytest.approx(tet)
+    assert tet_mse_loss(out, y).item() == pytest.approx((1 - 1e-3) * tet + 1e-3 * 0.5)
+    assert running_mean_loss(out, y).item() == pytest.approx((math.log(1 + math.exp(-1)) + math.log(2)) / 2)
+    assert set(LOSSES) == set(LOSS_NAMES)

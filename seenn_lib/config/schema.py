@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-LOSS_NAMES = ("tet", "ce")  # seenn_lib.train.LOSSES: TET (SEENN Eq. 11) | cross-entropy of the mean output
+# seenn_lib.train.LOSSES: TET (SEENN Eq. 11, the default) | cross-entropy of the mean output | TET with its
+# MSE term (the official code) | Eq. 11 read literally, on the running means f_t
+LOSS_NAMES = ("tet", "ce", "tet_mse", "running_mean_ce")
 CODINGS = ("rate", "time")  # TEAS §3.2 spike-train conversion: SNN-R | SNN-T
 
 

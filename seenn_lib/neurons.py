@@ -6,6 +6,7 @@ which is what makes the firing rate track the QCFS activation).
 """
 from __future__ import annotations
 
+import math
 import os
 import warnings
 
@@ -30,14 +31,42 @@ class TriangleSpike(torch.autograd.Function):
         return grad_out * (w - x.abs()).clamp(min=0) / (w * w), None, None
 
 
-def spike_fn(x: torch.Tensor, width: float = 1.0, fire_at_zero: bool = False) -> torch.Tensor:
+class DspikeSpike(torch.autograd.Function):
+    """Heaviside forward; the Dspike surrogate backward (Li et al. 2021, as the official SEENN training uses
+    it): the derivative of tanh(γ·clamp(x, −1, 1)) / (2·tanh γ) + 1/2, i.e. γ·(1 − tanh²(γx)) / (2·tanh γ)
+    on |x| <= 1 and 0 outside, x = u − V, temperature γ."""
+
+    @staticmethod
+    def forward(ctx, x, temperature: float, fire_at_zero: bool):
+        ctx.save_for_backward(x)
+        ctx.temperature = temperature
+        return (x >= 0).to(x.dtype) if fire_at_zero else (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        g = ctx.temperature
+        slope = g * (1 - torch.tanh(g * x) ** 2) / (2 * math.tanh(g))
+        return grad_out * torch.where(x.abs() <= 1, slope, torch.zeros_like(slope)), None, None
+
+
+SURROGATES = ("triangle", "dspike")
+
+
+def spike_fn(x: torch.Tensor, width: float = 1.0, fire_at_zero: bool = False, surrogate: str = "triangle",
+             temperature: float = 3.0) -> torch.Tensor:
+    """H(x) with a surrogate gradient: the triangle of half-width `width` (default) or Dspike at `temperature`."""
+    if surrogate == "dspike":
+        return DspikeSpike.apply(x, temperature, fire_at_zero)
     return TriangleSpike.apply(x, width, fire_at_zero)
 
 
-def lif_step(u, x, tau: float = 0.5, v_th: float = 1.0, width: float = 1.0):
-    """One LIF step (SEENN Eq. 1-2). Returns (spike, u_next); fires when u > v_th, hard reset to 0."""
+def lif_step(u, x, tau: float = 0.5, v_th: float = 1.0, width: float = 1.0, surrogate: str = "triangle",
+             temperature: float = 3.0):
+    """One LIF step (SEENN Eq. 1-2). Returns (spike, u_next); fires when u > v_th (u >= v_th under the Dspike
+    surrogate, as the official code does), hard reset to 0."""
     u = tau * u + x
-    spike = spike_fn(u - v_th, width)
+    spike = spike_fn(u - v_th, width, surrogate == "dspike", surrogate, temperature)
     return spike, u * (1.0 - spike)
 
 
@@ -58,18 +87,21 @@ class SpikingNeuron(nn.Module):
     """
 
     def __init__(self, kind: str = "lif", tau: float = 0.5, v_th: float = 1.0, width: float = 1.0,
-                 u_init: float = 0.0):
+                 u_init: float = 0.0, surrogate: str = "triangle", temperature: float = 3.0):
         super().__init__()
         if kind not in ("lif", "if"):
             raise ValueError(f"neuron kind {kind!r} is unknown: use 'lif' or 'if'")
+        if surrogate not in SURROGATES:
+            raise ValueError(f"surrogate {surrogate!r} is unknown: use one of {SURROGATES}")
         self.kind, self.tau, self.width = kind, tau, width
+        self.surrogate, self.temperature = surrogate, temperature
         self.v_th = v_th  # float, or a (trainable) tensor for converted SNNs
         self.u_init = u_init  # initial potential as a fraction of v_th (0.5 for QCFS conversion)
         self.time_steps: int | None = None
         self.u: torch.Tensor | None = None
 
     def extra_repr(self) -> str:
-        return f"kind={self.kind}, tau={self.tau}, v_th={self.v_th}, width={self.width}"
+        return f"kind={self.kind}, tau={self.tau}, v_th={self.v_th}, width={self.width}, surrogate={self.surrogate}"
 
     def set_time(self, time_steps: int | None) -> None:
         self.time_steps = time_steps
@@ -94,14 +126,15 @@ class SpikingNeuron(nn.Module):
 
     def _step(self, u, x):
         if self.kind == "lif":
-            return lif_step(u, x, self.tau, self.v_th, self.width)
+            return lif_step(u, x, self.tau, self.v_th, self.width, self.surrogate, self.temperature)
         return if_step(u, x, self.v_th, self.width)
 
     def _step_in_place(self, u, x):
         """_step without autograd, updating the state tensor in place: the same arithmetic in the same
         order, so bit-identical spikes, with two fewer activation-sized temporaries (evaluation memory)."""
         if self.kind == "lif":
-            fired = u.mul_(self.tau).add_(x) > self.v_th
+            charged = u.mul_(self.tau).add_(x)
+            fired = charged >= self.v_th if self.surrogate == "dspike" else charged > self.v_th
             return fired.to(x.dtype), u.masked_fill_(fired, 0.0)
         fired = u.add_(x) >= self.v_th
         spike = fired.to(x.dtype)
@@ -117,7 +150,8 @@ class SpikingNeuron(nn.Module):
             return spike
         x_seq = x.view(self.time_steps, -1, *x.shape[1:])
         backend = neuron_backend(x.device)
-        if backend != "plain" and self.kind == "lif" and not isinstance(self.v_th, torch.Tensor):
+        fusable = self.kind == "lif" and self.surrogate == "triangle" and not isinstance(self.v_th, torch.Tensor)
+        if backend != "plain" and fusable:
             u0 = self.u_init * self.v_th
             return lif_sequence(x_seq, u0, self.tau, self.v_th, self.width, backend == "compiled").flatten(0, 1)
         u = self._initial(x_seq[0])

@@ -1,5 +1,10 @@
+import math
+
+import pytest
 import torch
 
+from seenn_lib.layers import repeat_time
+from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron, if_step, lif_step, spike_fn
 
 
@@ -51,3 +56,32 @@ def test_multi_step_equals_single_step_and_keep():
     keep = torch.tensor([True, False, True, False, False, True])
     neuron.keep(keep)
     assert torch.equal(neuron(x[1, keep]), single[1, keep])
+
+
+def test_dspike_surrogate_by_hand():
+    """Dspike at γ = 3: d/dx [tanh(3·clamp(x, −1, 1)) / (2·tanh 3) + 1/2] = 3·(1 − tanh²(3x)) / (2·tanh 3)."""
+    x = torch.tensor([-1.5, -0.5, 0.0, 0.5, 1.5], requires_grad=True)
+    spike_fn(x, surrogate="dspike", temperature=3.0).sum().backward()
+    slope = [0.0] + [3 * (1 - math.tanh(3 * v) ** 2) / (2 * math.tanh(3)) for v in (-0.5, 0.0, 0.5)] + [0.0]
+    assert torch.allclose(x.grad, torch.tensor(slope), atol=1e-6)
+    assert abs(x.grad[2].item() - 1.5075) < 1e-3  # the peak, 3 / (2 tanh 3)
+
+
+def test_dspike_lif_fires_at_the_threshold_and_trains_differently():
+    """Under Dspike (the official training) an LIF neuron fires at u >= V; the triangle default at u > V."""
+    u, x = torch.zeros(1), torch.ones(1)
+    assert lif_step(u, x)[0].item() == 0.0 and lif_step(u, x, surrogate="dspike")[0].item() == 1.0
+    torch.manual_seed(0)
+    grads = {}
+    for surrogate in ("triangle", "dspike"):
+        torch.manual_seed(0)
+        model = create_model("smoke_cnn", in_channels=1, width=4, surrogate=surrogate)
+        x_seq = repeat_time(torch.randn(3, 1, 28, 28), 2)
+        model(x_seq).sum().backward()
+        grads[surrogate] = next(model.parameters()).grad.clone()  # the encoding conv: behind every surrogate
+        model.eval()
+        with torch.no_grad():  # single-step (in place) and multi-step agree under either surrogate
+            assert torch.allclose(model(x_seq), model.forward_stepwise(x_seq), atol=1e-6)
+    assert not torch.allclose(grads["triangle"], grads["dspike"])
+    with pytest.raises(ValueError, match="surrogate 'sigmoid' is unknown"):
+        SpikingNeuron(surrogate="sigmoid")

@@ -12,16 +12,19 @@ from ..neurons import SpikingNeuron
 ANN_ACTIVATIONS = ("relu", "qcfs")
 
 
-def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0,
-                   width: float = 1.0, levels: int = 4, threshold: float = 8.0) -> Callable[[], nn.Module]:
-    """What each model calls where an ANN would put its activation: a spiking neuron ('lif', 'if'),
-    or, for the ANN twin of the same topology, 'relu' or 'qcfs' (L = levels, initial λ = threshold)."""
+def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0, width: float = 1.0, levels: int = 4,
+                   threshold: float = 8.0, surrogate: str = "triangle",
+                   temperature: float = 3.0) -> Callable[[], nn.Module]:
+    """What each model calls where an ANN would put its activation: a spiking neuron ('lif', 'if') with the
+    triangle surrogate (default) or Dspike ('dspike' at `temperature`, the official SEENN training), or, for the
+    ANN twin of the same topology, 'relu' or 'qcfs' (L = levels, initial λ = threshold)."""
     if neuron == "relu":
         return nn.ReLU
     if neuron == "qcfs":
         return partial(QCFS, levels=levels, threshold=threshold)
     if neuron in ("lif", "if"):
-        return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width)
+        return partial(SpikingNeuron, kind=neuron, tau=tau, v_th=v_th, width=width, surrogate=surrogate,
+                       temperature=temperature)
     raise ValueError(f"unknown neuron {neuron!r}; use one of 'lif', 'if', {', '.join(map(repr, ANN_ACTIVATIONS))}")
 
 

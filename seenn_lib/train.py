@@ -145,7 +145,7 @@ class Job:
 
 
 class SupervisedJob(Job):
-    """TET (SEENN Eq. 11) or the cross-entropy of the mean output, as cfg.loss says: SNNs and QCFS ANNs."""
+    """Training on one of train.LOSSES, as cfg.loss says (TET, SEENN Eq. 11, by default): SNNs and QCFS ANNs."""
 
     def __init__(self, cfg: TrainConfig, model: nn.Module, dataset, checkpoint: Path):
         super().__init__(model, dataset, cfg.epochs, cfg.batch_size, cfg.seed, whole_run_optimizer(cfg, model, dataset),

@@ -14,38 +14,37 @@ import torch
 from torch import nn
 
 
-class TriangleSpike(torch.autograd.Function):
-    """Heaviside forward; triangle surrogate backward, area 1 and half-width `width`:
-    d s / d x = max(0, width - |x|) / width**2, with x = u - V (width = 1 gives max(0, 1 - |x|))."""
+class _Spike(torch.autograd.Function):
+    """Heaviside forward, H(x) at x = u − V (firing at x >= 0 with fire_at_zero, else at x > 0); subclasses
+    give the surrogate gradient, with `param` its width or temperature."""
 
     @staticmethod
-    def forward(ctx, x, width: float, fire_at_zero: bool):
+    def forward(ctx, x, param: float, fire_at_zero: bool):
         ctx.save_for_backward(x)
-        ctx.width = width
+        ctx.param = param
         return (x >= 0).to(x.dtype) if fire_at_zero else (x > 0).to(x.dtype)
+
+
+class TriangleSpike(_Spike):
+    """Triangle surrogate, area 1 and half-width w = param: d s / d x = max(0, w − |x|) / w²
+    (w = 1 gives max(0, 1 − |x|))."""
 
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
-        w = ctx.width
+        w = ctx.param
         return grad_out * (w - x.abs()).clamp(min=0) / (w * w), None, None
 
 
-class DspikeSpike(torch.autograd.Function):
-    """Heaviside forward; the Dspike surrogate backward (Li et al. 2021, as the official SEENN training uses
-    it): the derivative of tanh(γ·clamp(x, −1, 1)) / (2·tanh γ) + 1/2, i.e. γ·(1 − tanh²(γx)) / (2·tanh γ)
-    on |x| <= 1 and 0 outside, x = u − V, temperature γ."""
-
-    @staticmethod
-    def forward(ctx, x, temperature: float, fire_at_zero: bool):
-        ctx.save_for_backward(x)
-        ctx.temperature = temperature
-        return (x >= 0).to(x.dtype) if fire_at_zero else (x > 0).to(x.dtype)
+class DspikeSpike(_Spike):
+    """The Dspike surrogate (Li et al. 2021, as the official SEENN training uses it) at temperature γ = param:
+    the derivative of tanh(γ·clamp(x, −1, 1)) / (2·tanh γ) + 1/2, i.e. γ·(1 − tanh²(γx)) / (2·tanh γ) on
+    |x| <= 1 and 0 outside."""
 
     @staticmethod
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
-        g = ctx.temperature
+        g = ctx.param
         slope = g * (1 - torch.tanh(g * x) ** 2) / (2 * math.tanh(g))
         return grad_out * torch.where(x.abs() <= 1, slope, torch.zeros_like(slope)), None, None
 

@@ -35,8 +35,14 @@ def config_key(config: dict) -> str:
     return hashlib.sha1(blob).hexdigest()[:12]
 
 
+def artifact_folder(kind: str, config: dict) -> Path:
+    """Where the artifacts of `kind` made from `config` live: cache_root()/kind/<hash of config>."""
+    return cache_root() / kind / config_key(config)
+
+
 def artifact_dir(kind: str, config: dict) -> Path:
-    path = cache_root() / kind / config_key(config)
+    """artifact_folder, created when missing."""
+    path = artifact_folder(kind, config)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -142,5 +148,5 @@ def cached(kind: str, key: dict, compute: Callable[[], Any], filename: str = "re
 def find(kind: str, key: dict, filename: str = "result.pt") -> Any | None:
     """The artifact `cached` would return, when it is already there and intact; None otherwise (nothing is
     computed, and no empty folder is left behind)."""
-    path = cache_root() / kind / config_key(key) / filename
+    path = artifact_folder(kind, key) / filename
     return load_cached(path, key) if path.exists() else None

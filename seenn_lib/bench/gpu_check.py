@@ -100,14 +100,17 @@ def generated_data(cfg: TrainConfig, samples: int, device) -> TensorDataset:
                          torch.randint(0, spec.num_classes, (samples,), device=device))
 
 
+UNUSED_CHECKPOINT = REPO_ROOT / "build" / "gpu_check.pt"  # a Job names one; timing steps never writes it
+
+
 def make_job(run: CostRun, cfg: TrainConfig, profile: str, data: TensorDataset, device) -> Job:
     """The Job the run trains with (SupervisedJob, or Seenn2Job around a fresh SNN + policy)."""
     if not run.seenn2:
-        return SupervisedJob(cfg, build_model(cfg).to(device), data, REPO_ROOT / "build" / "gpu_check.pt")
+        return SupervisedJob(cfg, build_model(cfg).to(device), data, UNUSED_CHECKPOINT)
     setup = get_seenn2(profile, run.seenn2)
     setup = replace(setup, finetune=cfg, warmup=cfg, actions=tuple(a for a in setup.actions if a <= cfg.time_steps))
     joint = JointSeenn2(build_model(cfg), build_policy(setup.policy, cfg.dataset, len(setup.actions)), setup.actions)
-    return Seenn2Job(setup, 1.0, joint.to(device), data, REPO_ROOT / "build" / "gpu_check.pt")
+    return Seenn2Job(setup, 1.0, joint.to(device), data, UNUSED_CHECKPOINT)
 
 
 def seconds_per_step(job: Job, device, seconds: float, max_steps: int) -> tuple[float, int]:

@@ -34,7 +34,9 @@ from seenn_lib.plots import easy_hard_grid
 from seenn_lib.analysis.seenn2 import difficulty_bins, easy_hard_samples, exit_by_class, fig5_classes
 from seenn_lib.pipelines import evaluation_set, seenn2_outputs
 from seenn_lib.policy import get_seenn2, policy_exit
-from seenn_lib.results import comparison_note, paper_reference, save_figure, save_table, versus_paper
+from seenn_lib.analysis.evidence import difficulty_evidence
+from seenn_lib.claims import judge, save_claims
+from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 
 setup = get_seenn2(profile, experiment)
 cfg = setup.finetune
@@ -80,21 +82,19 @@ save_table(bins, "09_difficulty_bins")
 bins
 
 # %% [markdown]
-# ## Ours beside the paper
+# ## The paper's claim, checked on this run
 #
-# Fig. 5 is qualitative; the comparable numbers are the paper's SEENN-II average timesteps on ImageNet
-# (Table 3) against ours, and the shares of inputs the policy sends to the earliest / latest timestep.
+# SEENN-18: the inputs the policy treats as easiest (lowest E_v[t]) are more often right at the first timestep
+# than those it treats as hardest.
+
+# %%
+save_claims(judge(difficulty_evidence(bins), profile, experiment or "seenn2",
+                  notes={"SEENN-18": f"β = {beta:g}, fifths of the test set by E_v[t]"}), "09")
+
+# %% [markdown]
+# ## Absolute numbers beside the paper (only in the `paper` profile: SEENN-II average T on ImageNet, Table 3)
 
 # %%
 ref = paper_reference(table="SEENN Table 3", method="SEENN-II")
-note = comparison_note(profile)
-vs = versus_paper(
-    [{"quantity": f"SEENN-II average T ({r.model} {r.dataset} vs ours)", "ours": float(exit_t.double().mean()),
-      "paper": r.timesteps, "note": note} for r in ref.itertuples()]
-    + [{"quantity": f"share of test inputs sent to t = {t}", "ours": float((exit_t == t).double().mean()),
-        "paper": None, "note": "Fig. 5 shows examples only"} for t in setup.actions]
-    + [{"quantity": "accuracy at the first t: easiest − hardest fifth by E_v[t] (points)",
-        "ours": bins.accuracy_first_t.iloc[0] - bins.accuracy_first_t.iloc[-1], "paper": None,
-        "note": "> 0 when the policy's easy inputs are easier for the SNN too"}])
-save_table(vs, "09_vs_paper")
-vs
+save_versus_paper([{"quantity": f"SEENN-II average T ({r.model} {r.dataset})", "ours": float(exit_t.double().mean()),
+                    "paper": r.timesteps, "note": f"β = {beta:g}"} for r in ref.itertuples()], "09", profile)

@@ -13,43 +13,38 @@
 
 
 # %% [markdown]
-# # 20 · Reproduction report: every result beside the paper's
+# # 20 · Reproduction report: the claims ledger
 #
-# Gathers the `NN_vs_paper` tables that the other notebooks wrote to `figures/` into one tidy table, with
-# the gap to the paper and the note each notebook attached (in the smoke and ci profiles most rows are
-# pipeline checks on Fashion-MNIST or generated data, not comparable to the papers' numbers).
-# `python -m seenn_lib reproduce` also writes the same content, with the figures, to `figures/REPORT.md`.
+# Every checkable finding of the two papers is a row of `data/paper_claims.csv`: a statement, a scale-free
+# quantity, the paper's value where its numbers give one, and a rule for when ours counts as reproducing it.
+# The other notebooks computed the quantities on this run and judged them (`figures/NN_claims.csv`); here they
+# are gathered into the ledger, counted per paper and drawn. A claim is `reproduced` when every experiment it
+# was checked on meets its rule, `not reproduced` when any misses. Absolute numbers beside the papers'
+# (`NN_vs_paper.csv`) exist only in the `paper` profile, which runs the papers' own data and models.
+# `python -m seenn_lib reproduce` writes the same ledger, with the figures, to `figures/REPORT.md`.
 
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
 
 # %%
-import pandas as pd
+from seenn_lib.claims import claim_verdicts, ledger, ledger_counts
+from seenn_lib.plots import claims_ledger
+from seenn_lib.results import save_figure, save_table
 
-from seenn_lib.results import figures_dir, save_figure, save_table
-
-tables = sorted(p for p in figures_dir().glob("[0-9][0-9]_vs_paper.csv") if not p.name.startswith("20_"))
-summary = pd.concat([pd.read_csv(p).assign(notebook=p.name[:2]) for p in tables], ignore_index=True)
-summary = summary[["notebook", "quantity", "ours", "paper", "gap", "note"]]
-save_table(summary, "20_all_vs_paper")
-print(f"{len(tables)} notebooks, {len(summary)} quantities, {summary.paper.notna().sum()} with a paper value")
-summary
-
-# %%
-import seaborn as sns
-import matplotlib.pyplot as plt
-
-counts = (summary.assign(has_paper=summary.paper.notna().map({True: "with paper value", False: "ours only"}))
-          .groupby(["notebook", "has_paper"]).size().reset_index(name="quantities"))
-fig, ax = plt.subplots(figsize=(7, 3.2))
-sns.barplot(data=counts, x="notebook", y="quantities", hue="has_paper", ax=ax)
-ax.set_xlabel("notebook")
-ax.set_ylabel("number of reported quantities")
-ax.set_title(f"what each notebook reports (profile {profile})")
-fig.tight_layout()
-save_figure(fig, "20_report_coverage")
+rows = ledger()
+rows = rows[rows.profile == profile]
+counts = ledger_counts(rows)
+save_table(rows, "20_claims_ledger")
+save_table(counts, "20_claims_counts")
+counts
 
 # %%
-vs = summary.assign(quantity=summary.notebook + ": " + summary.quantity)[["quantity", "ours", "paper", "gap", "note"]]
-save_table(vs, "20_vs_paper")
+fig = claims_ledger(claim_verdicts(rows), rows, title=f"the papers' claims on this run (profile {profile})")
+save_figure(fig, "20_claims_ledger")
+
+# %% [markdown]
+# ## Every judged row
+
+# %%
+rows[["claim_id", "experiment", "quantity", "ours", "rule", "paper_value", "verdict", "note"]]

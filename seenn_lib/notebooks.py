@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import provenance
+from . import claims, provenance
 from .artifacts import ARTIFACT_LOG, REPO_ROOT, atomic_write
 from .config import notebook_parameters
 from .results import figures_dir
@@ -165,12 +165,32 @@ def _provenance_lines(facts: dict) -> list[str]:
             "came from; all of it also in `run_manifest.json`"]
 
 
+def _ledger_lines(profile: str) -> list[str]:
+    """The claims ledger as markdown: counts per paper, one diagnosis line per claim not reproduced, the table."""
+    rows = claims.ledger()
+    rows = rows[rows.profile == profile]
+    counts = claims.ledger_counts(rows)
+    parts = ["## The papers' claims on this run", "",
+             "Each claim of `data/paper_claims.csv` judged by its rule on the quantities the notebooks computed "
+             "(a claim counts as reproduced when every experiment it was checked on meets the rule).", "",
+             _markdown_table(counts), ""]
+    missed = rows[rows.verdict == claims.NOT_REPRODUCED]
+    if len(missed):
+        parts += ["Not reproduced, and why:", ""]
+        parts += [f"- **{r.claim_id}** ({r.experiment}): ours {_fmt(r.ours)}, rule `{r.rule}`. {r.diagnosis}"
+                  + (f" This run: {r.note}." if r.note else "") for r in missed.itertuples()]
+        parts.append("")
+    table = rows[["claim_id", "paper", "source", "statement", "experiment", "ours", "rule", "paper_value",
+                  "verdict", "note"]]
+    return parts + [_markdown_table(table), ""]
+
+
 def write_report(log: pd.DataFrame, facts: dict) -> Path:
-    """figures/REPORT.md: the run's provenance, then per notebook its status, its ours-vs-paper table and its
-    figures."""
+    """figures/REPORT.md: the claims ledger first, then the run's provenance, then per notebook its status, its
+    ours-vs-paper table (only in profiles that run the papers' data) and its figures."""
     out = figures_dir()
-    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_provenance_lines(facts), "",
-             "Each section: our numbers beside the paper's (`*_vs_paper.csv`), then the figures.", "",
+    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_ledger_lines(facts["profile"]),
+             "## This run", "", *_provenance_lines(facts), "",
              _markdown_table(log.assign(artifacts=log["artifacts"].map(", ".join))), ""]
     for _, row in log.iterrows():
         parts += [f"## {row['notebook']} — {row['status']}", ""]

@@ -289,3 +289,27 @@ def gpu_hours_per_table(costs: pd.DataFrame, title: str = "") -> plt.Figure:
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+VERDICT_COLORS = {"reproduced": "tab:green", "not reproduced": "tab:red", "not testable here": "tab:gray"}
+
+
+def claims_ledger(per_claim: pd.DataFrame, rows: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Left: claims per paper by verdict (claims.claim_verdicts); right: every judged row (claim x experiment)."""
+    fig, (ax_count, ax_rows) = plt.subplots(1, 2, figsize=(11, 0.25 * len(per_claim) + 2),
+                                            gridspec_kw={"width_ratios": [1, 2]})
+    sns.histplot(data=per_claim, x="paper", hue="verdict", multiple="stack", palette=VERDICT_COLORS,
+                 hue_order=list(VERDICT_COLORS), shrink=0.6, ax=ax_count)
+    ax_count.set_ylabel("claims")
+    if len(rows):
+        shown = rows.assign(where=rows.notebook + " · " + rows.experiment.astype(str))
+        sns.scatterplot(data=shown, x="where", y="claim_id", hue="verdict", palette=VERDICT_COLORS,
+                        hue_order=list(VERDICT_COLORS), s=80, marker="s", ax=ax_rows, legend=False)
+        ax_rows.tick_params(axis="x", rotation=60)
+        for label in ax_rows.get_xticklabels():
+            label.set_horizontalalignment("right")
+    ax_rows.set_xlabel("notebook · experiment")
+    ax_rows.set_ylabel("")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -11,7 +11,6 @@ from .artifacts import REPO_ROOT, atomic_write
 from .config import get_profile
 
 REFERENCE_CSV = REPO_ROOT / "data" / "paper_reference.csv"
-PIPELINE_CHECK = "pipeline check, not comparable to the paper"
 
 
 def figures_dir() -> Path:
@@ -52,6 +51,14 @@ def versus_paper(rows: list[dict]) -> pd.DataFrame:
     return df[["quantity", "ours", "paper", "gap", "note"]]
 
 
-def comparison_note(profile: str) -> str:
-    """The note beside our-vs-paper numbers: empty where the profile runs the papers' own data and models."""
-    return "" if get_profile(profile).papers_data else PIPELINE_CHECK
+def save_versus_paper(rows: list[dict], notebook: str, profile: str) -> pd.DataFrame | None:
+    """figures/<notebook>_vs_paper.csv, only where the profile runs the papers' own data and models: elsewhere
+    absolute numbers say nothing about the papers (the claims ledger does), so nothing is written, a stale
+    table is removed, and None is returned."""
+    path = figures_dir() / f"{notebook}_vs_paper.csv"
+    if not get_profile(profile).papers_data:
+        path.unlink(missing_ok=True)
+        return None
+    df = versus_paper(rows)
+    save_table(df, f"{notebook}_vs_paper")
+    return df

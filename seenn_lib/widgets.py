@@ -110,7 +110,9 @@ class Explorer:
         self.use_certified = W.Button(description="use certified α")
         self.summary, self.certified = W.HTML(), W.HTML()
         self.plot = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.alpha.add_class("seenn-alpha")
+        for control, name in [(self.alpha, "alpha"), (self.beta, "beta"), (self.picker, "picker"),
+                              (self.mode, "mode")]:
+            control.add_class(f"seenn-{name}")
         self.summary.add_class("seenn-summary")
         self.certified.add_class("seenn-certified")
         self.figure, self.last_update_ms, self.certified_alpha = self._make_figure(), float("nan"), None
@@ -239,7 +241,8 @@ class Explorer:
         self.stats = stats = policy_summary(exit_t, pred, run.targets)
         t_max = run.mean_logits.shape[0]
         full_acc = float((run.mean_logits[-1].argmax(-1) == run.targets).double().mean() * 100)
-        self.summary.value = (f"<b>accuracy</b> {stats['accuracy']:.2f} % · <b>average timesteps</b> "
+        self.summary.value = (f"<b>accuracy</b> <span class='seenn-accuracy'>{stats['accuracy']:.2f}</span> % · "
+                              f"<b>average timesteps</b> "
                               f"<span class='seenn-avg-t'>{stats['avg_timesteps']:.4f}</span> of T_max = {t_max} "
                               f"· accuracy at T_max {full_acc:.2f} % · {len(run.targets)} test samples")
         self.point.set_offsets([[stats["avg_timesteps"], stats["accuracy"]]])

@@ -1,5 +1,6 @@
 """JupyterLab and Voila in a real headless browser: the explorer's α slider changes the displayed average
-timesteps (in JupyterLab and in the Voila dashboard), and a notebook source opens as a notebook.
+timesteps (in JupyterLab and in the Voila dashboard), its β slider the SEENN-II accuracy and average timesteps
+(Voila), and a notebook source opens as a notebook.
 Needs Debian's chromium and playwright (scripts/setup.sh). Screenshots go to build/."""
 import json
 import os
@@ -12,10 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import torch
 
 from seenn_lib.artifacts import REPO_ROOT, artifact_dir, save_torch
-from seenn_lib.config import get_config
+from seenn_lib.config import get_config, get_profile
 from seenn_lib.notebooks import EXPLORER, explorer_dashboard, to_ipynb
+from seenn_lib.policy import get_seenn2
 from test_calibration import synthetic_logits
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -105,15 +108,41 @@ def press_right_on_alpha(page, name: str) -> tuple[str, str, str]:
     return before, after, readout
 
 
+def press_right_on_beta(page, experiment_label: str) -> tuple[str, str, str, str]:
+    """Pick the SEENN-II experiment and policy, press ArrowRight on the β slider; (avg timesteps before,
+    after, accuracy before, after)."""
+    page.locator(".seenn-picker select").select_option(label=experiment_label)
+    page.locator(".seenn-mode button", has_text="SEENN-II").click()
+    avg_t, acc = page.locator(".seenn-summary .seenn-avg-t"), page.locator(".seenn-summary .seenn-accuracy")
+    page.wait_for_timeout(1000)
+    before = avg_t.inner_text(), acc.inner_text()
+    handle = page.locator(".seenn-beta .noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "b => document.querySelector('.seenn-summary .seenn-avg-t').innerText !== b", arg=before[0], timeout=20_000)
+    screenshot(page, "explorer_beta.png")
+    return before[0], avg_t.inner_text(), before[1], acc.inner_text()
+
+
 @pytest.fixture
 def ci_logits(tmp_path, monkeypatch):
-    """A private cache pre-filled with small synthetic ci logits, so the explorer trains nothing."""
+    """A private cache pre-filled with small synthetic ci logits and SEENN-II outputs for every β of the ci
+    profile (a larger β sends more inputs to later timesteps), so the explorer trains nothing."""
     monkeypatch.setenv("SEENN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("SEENN_FIGURES", str(tmp_path / "figures"))
     cfg = get_config("ci", "direct")
     key = {**cfg.to_dict(), "eval_T": cfg.time_steps}
     mean_logits, targets = synthetic_logits(n=2000, t_max=cfg.time_steps, seed=5)
     save_torch({"mean_logits": mean_logits, "targets": targets}, artifact_dir("logits", key) / "logits.pt", key)
+    setup = get_seenn2("ci")
+    gen = torch.Generator().manual_seed(0)
+    for i, beta in enumerate(get_profile("ci").seenn2_betas):
+        policy_logits = torch.randn(len(targets), len(setup.actions), generator=gen)
+        policy_logits[:, -1] += i  # the larger β, the more mass on the last action
+        out = {"policy_logits": policy_logits, "mean_logits": mean_logits, "targets": targets}
+        save_torch(out, artifact_dir("seenn2", setup.key(beta)) / "outputs.pt", setup.key(beta))
 
 
 def test_arrow_right_on_alpha_slider_changes_average_timesteps(ci_logits, tmp_path):
@@ -138,6 +167,9 @@ def test_voila_dashboard_shows_sliders_and_alpha_changes_average_timesteps(ci_lo
         before, after, readout = press_right_on_alpha(page, "explorer_voila")
         code = page.locator(".jp-CodeCell .jp-InputArea, .cm-editor, .CodeMirror").count()
         tables = page.locator("table.dataframe").count()
+        label = next(o for o in page.locator(".seenn-picker option").all_inner_texts() if "SEENN-II" in o)
+        t_before, t_after, acc_before, acc_after = press_right_on_beta(page, label)
+    assert float(t_after) > float(t_before) and acc_after != acc_before, (t_before, t_after, acc_before, acc_after)
     assert float(after) > float(before), (before, after)
     assert readout == "0.91"
     assert code == 0 and tables == 0, (code, tables)  # sliders and their readouts only: no code, no tables

@@ -1,9 +1,9 @@
 """CI executes every notebook through papermill in the `ci` profile (the smoke code path at test size)."""
 import json
 
-import pandas as pd
 import pytest
 
+from seenn_lib.claims import VERDICTS, ledger, load_claims
 from seenn_lib.notebooks import list_notebooks, reproduce
 
 
@@ -18,10 +18,15 @@ def test_every_notebook_runs_and_writes_its_outputs(session_cache):
         prefix = book[:2]
         assert list(figures.glob(f"{prefix}_*.png")), f"{book} wrote no PNG figure"
         assert list(figures.glob(f"{prefix}_*.pdf")), f"{book} wrote no PDF figure"
-        vs = list(figures.glob(f"{prefix}_*vs_paper.csv"))
-        assert vs, f"{book} wrote no ours-vs-paper table"
-        assert {"quantity", "ours", "paper", "gap"} <= set(pd.read_csv(vs[0]).columns)
+        assert not list(figures.glob(f"{prefix}_*vs_paper.csv")), "absolute numbers vs the papers outside `paper`"
+    claims = load_claims()
+    rows = ledger()
+    assert set(rows.verdict) <= set(VERDICTS)
+    for claim_id, claim in claims.iterrows():  # every claim judged by every notebook that names it
+        judged_by = set(rows.notebook[rows.claim_id == claim_id])
+        assert judged_by == set(claim.notebooks.split()), (claim_id, judged_by)
     report = (figures / "REPORT.md").read_text()
+    assert report.index("The papers' claims on this run") < report.index("## This run")
     assert all(book in report for book in log.notebook)
     manifest = json.loads((figures / "run_manifest.json").read_text())
     assert [n["notebook"] for n in manifest["notebooks"]] == list(log.notebook)

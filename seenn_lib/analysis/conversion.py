@@ -52,7 +52,7 @@ def _paper_fraction(qcfs: pd.DataFrame, seenn: pd.DataFrame) -> tuple[int, float
     return paper_t, seenn.loc[seenn.accuracy >= target, "timesteps"].min() / paper_t
 
 
-def versus_paper_rows(results: dict[str, dict], matches: pd.DataFrame, papers_data: bool, note: str) -> list[dict]:
+def versus_paper_rows(results: dict[str, dict], matches: pd.DataFrame, papers_data: bool) -> list[dict]:
     """Rows {quantity, ours, paper, note} of every converted experiment beside the paper's Table 2/3."""
     rows = []
     for (name, r), m in zip(results.items(), matches.itertuples()):
@@ -65,17 +65,17 @@ def versus_paper_rows(results: dict[str, dict], matches: pd.DataFrame, papers_da
         qcfs, seenn = ref[ref.method == "QCFS"], ref[ref.method == "SEENN-I"].reset_index(drop=True)
         fixed = r["fixed"].set_index("T")
         rows += [{"quantity": f"{label} · QCFS accuracy at T={int(row.timesteps)}",
-                  "ours": fixed.accuracy[int(row.timesteps)], "paper": row.accuracy, "note": note}
+                  "ours": fixed.accuracy[int(row.timesteps)], "paper": row.accuracy, "note": ""}
                  for row in qcfs.itertuples() if int(row.timesteps) in fixed.index]
         ours = r["table"][r["table"].method == "SEENN-I"].reset_index(drop=True)
         for i, row in seenn.iterrows():
             if i < len(ours):
                 rows.append({"quantity": f"{label} · SEENN-I accuracy (α={ours.alpha[i]:g})",
-                             "ours": ours.accuracy[i], "paper": row.accuracy, "note": note})
+                             "ours": ours.accuracy[i], "paper": row.accuracy, "note": ""})
                 rows.append({"quantity": f"{label} · SEENN-I avg timesteps (α={ours.alpha[i]:g})",
-                             "ours": ours.avg_timesteps[i], "paper": row.timesteps, "note": note})
+                             "ours": ours.avg_timesteps[i], "paper": row.timesteps, "note": ""})
         paper_t, paper_fraction = _paper_fraction(qcfs, seenn)
         rows.append({"quantity": f"{label} · SEENN-I avg T to match QCFS at T={m.match_T}, as a fraction of T",
                      "ours": m.fraction_of_T, "paper": paper_fraction,
-                     "note": (note + "; " if note else "") + f"paper: QCFS at T={paper_t}; target ≤ 0.5"})
+                     "note": f"paper: QCFS at T={paper_t}"})
     return rows

@@ -98,8 +98,9 @@ class Profile:
     """Everything a profile decides, as data: its experiments (name -> TrainConfig), SEENN-II fine-tuning runs
     and their policies (by the same fine-tuning name), the TEAS settings, the experiment groups each notebook
     reads (group -> {label: experiment}), parameters that reproduce() passes to named notebooks, whether it
-    runs the papers' own data and models (only then are absolute numbers set beside the papers'), and the
-    training runs behind each paper table (gpu-check's cost projection; "teas" is the TEAS retraining)."""
+    runs the papers' own data and models (only then are absolute numbers set beside the papers'), the
+    training runs behind each paper table (gpu-check's cost projection; "teas" is the TEAS retraining), and
+    the β values of the SEENN-II sweep."""
     experiments: dict[str, TrainConfig]
     finetune: dict[str, TrainConfig]
     policies: dict[str, PolicySpec]
@@ -108,6 +109,7 @@ class Profile:
     notebook_parameters: dict[str, dict] = field(default_factory=dict)
     papers_data: bool = False
     paper_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    seenn2_betas: tuple[float, ...] = (0.5, 4.0, 16.0, 64.0)  # notebook 08's β sweep, the explorer's β slider
 
     def __post_init__(self):
         if set(self.finetune) != set(self.policies):

@@ -158,9 +158,13 @@ class _Mismatch(Exception):
     """A checkpoint tensor without a place in our model, or the reverse; load_official words the error."""
 
 
-def layout_of(source: str, model: str) -> Layout:
+def _check_source(source: str) -> None:
     if source not in SOURCES:
         raise ValueError(f"unknown checkpoint source {source!r}; use one of {', '.join(map(repr, SOURCES))}")
+
+
+def layout_of(source: str, model: str) -> Layout:
+    _check_source(source)
     if (source, model) not in LAYOUTS:
         known = sorted(name for s, name in LAYOUTS if s == source)
         raise ValueError(f"no known {source} checkpoint layout for our model {model!r}; {source} has {known}")
@@ -200,6 +204,9 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
 
 def checkpoint_identity(path, source: str) -> dict:
     """What a result computed from a checkpoint is keyed by: its source and the sha256 of its bytes."""
+    _check_source(source)
+    if not Path(path).is_file():
+        raise ValueError(f"no checkpoint file at {path}")
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -9,9 +9,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import TensorDataset
 
+from seenn_lib import pipelines
 from seenn_lib.checkpoints import checkpoint_identity, load_official, read_state_dict
+from seenn_lib.config import TrainConfig
+from seenn_lib.conversion import convert
+from seenn_lib.data import DatasetSpec, register_dataset
 from seenn_lib.layers import repeat_time
+from seenn_lib.logits import running_mean
 from seenn_lib.models import create_model
 
 
@@ -292,3 +298,69 @@ def test_checkpoint_identity_follows_the_bytes(tmp_path):
     torch.save({"w": torch.ones(2)}, tmp_path / "b.pth")
     a, b = checkpoint_identity(tmp_path / "a.pth", "tet"), checkpoint_identity(tmp_path / "b.pth", "tet")
     assert a["sha256"] != b["sha256"] and a == checkpoint_identity(tmp_path / "a.pth", "tet")
+
+
+def _tiny_dataset():
+    """A generated 3-class, 16x16 RGB dataset in the registry (test split: 6 images)."""
+    name = "tiny_official_checkpoint"
+    gen = torch.Generator().manual_seed(0)
+    test = TensorDataset(torch.rand(6, 3, 16, 16, generator=gen) * 2, torch.tensor([0, 1, 2, 0, 1, 2]))
+    train = TensorDataset(torch.rand(6, 3, 16, 16, generator=gen), torch.tensor([0, 1, 2, 0, 1, 2]))
+    register_dataset(DatasetSpec(name=name, num_classes=3, in_channels=3, image_size=16,
+                                 load=lambda root: (train, test)))
+    return name, test.tensors[0]
+
+
+def _no_training(*args, **kwargs):
+    raise AssertionError("an official checkpoint is evaluated, never trained")
+
+
+def test_pipelines_evaluate_an_official_checkpoint_instead_of_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEENN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(pipelines, "train", _no_training)
+    dataset, x = _tiny_dataset()
+    torch.manual_seed(0)
+    official = _excited(create_model("resnet19", num_classes=3, shortcut="avgpool", surrogate="dspike",
+                                     width_mult=0.0625))
+    torch.save({"state_dict": _official_state(official, _seenn_resnet19, False)}, tmp_path / "c10_res19")
+    cfg = TrainConfig(dataset=dataset, model="resnet19", time_steps=3, model_kw={"width_mult": 0.0625})
+    mean_logits, targets = pipelines.cached_logits(cfg, checkpoint=str(tmp_path / "c10_res19"), source="seenn",
+                                                   progress=False)
+    with torch.no_grad():
+        expected = running_mean(official(repeat_time(x, 3)))
+    assert torch.allclose(mean_logits, expected, atol=1e-5) and targets.tolist() == [0, 1, 2, 0, 1, 2]
+    monkeypatch.setattr(pipelines, "load_official", _no_training)  # the second time: from the cache
+    again, _ = pipelines.cached_logits(cfg, checkpoint=str(tmp_path / "c10_res19"), source="seenn", progress=False)
+    assert torch.equal(again, mean_logits)
+    key, _ = pipelines.logits_artifact(cfg, 3, str(tmp_path / "c10_res19"), "seenn")
+    assert key["checkpoint"]["source"] == "seenn" and key != pipelines.logits_artifact(cfg, 3)[0]
+
+
+def test_converted_logits_of_an_official_qcfs_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEENN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(pipelines, "train", _no_training)
+    dataset, x = _tiny_dataset()
+    torch.manual_seed(0)
+    ann = _excited(create_model("resnet19", num_classes=3, neuron="qcfs", width_mult=0.0625))
+    torch.save(_official_state(ann, _qcfs_resnet([3, 3, 2]), False), tmp_path / "c10_res20.pth")
+    cfg = TrainConfig(dataset=dataset, model="resnet19", time_steps=1, loss="ce",
+                      model_kw={"neuron": "qcfs", "width_mult": 0.0625})
+    mean_logits, _ = pipelines.converted_logits(cfg, t_max=4, checkpoint=str(tmp_path / "c10_res20.pth"),
+                                                source="qcfs", progress=False)
+    with torch.no_grad():
+        expected = running_mean(convert(ann)(repeat_time(x, 4)))
+    assert mean_logits.shape == (4, 6, 3) and torch.allclose(mean_logits, expected, atol=1e-5)
+    ann_logits, _ = pipelines.cached_logits(cfg, checkpoint=str(tmp_path / "c10_res20.pth"), source="qcfs",
+                                            progress=False)
+    with torch.no_grad():
+        assert torch.allclose(ann_logits[0], ann(repeat_time(x, 1))[0], atol=1e-5)
+    with pytest.raises(ValueError, match="unknown checkpoint source ''"):
+        pipelines.cached_logits(cfg, checkpoint=str(tmp_path / "c10_res20.pth"), progress=False)
+
+
+def test_checkpoint_args_refuse_an_experiment_the_notebook_lacks():
+    args = pipelines.checkpoint_args({"vgg16_cifar10": "v.pth"}, "seenn", ["resnet19_cifar10", "vgg16_cifar10"])
+    assert args == {"resnet19_cifar10": {"checkpoint": "", "source": "seenn"},
+                    "vgg16_cifar10": {"checkpoint": "v.pth", "source": "seenn"}}
+    with pytest.raises(ValueError, match=r"checkpoints names \['vgg16_cifar1'\], not among"):
+        pipelines.checkpoint_args({"vgg16_cifar1": "v.pth"}, "seenn", ["vgg16_cifar10"])

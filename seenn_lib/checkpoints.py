@@ -12,7 +12,9 @@ layouts, learned from the public code (its module names, nothing else):
          (fangwei123456/Spike-Element-Wise-ResNet imagenet/spiking_resnet.py, sew_resnet.py; LIF neurons), and
          TET's VGGSNN (Gus-Lab/temporal_efficient_training models/VGG_models.py).
   qcfs   putshua/SNN_conversion_QCFS Models/ResNet.py (ResNet and ResNet4Cifar share one layout) and
-         Models/VGG.py, every ReLU replaced by its MyFloor, whose threshold `up` has shape [1].
+         Models/VGG.py, every ReLU replaced by its MyFloor, whose threshold `up` has shape [1]. Its quantization
+         levels L are not in the state dict: pass levels=L (default 4, as SEENN trains) for the ANN's own
+         outputs; the converted SNN does not depend on L.
 The official VGGs' convolutions have biases and feed a BN; ours have none. A bias b is folded into the BN's
 running mean μ: BN(Wx + b) with mean μ is BN(Wx) with mean μ - b, in eval mode and in training mode alike
 (there the batch mean absorbs b, and the running mean then tracks mean(Wx) = mean(Wx + b) - b).
@@ -263,11 +265,12 @@ def _fitted(state: dict, model: nn.Module, table: dict) -> dict[str, torch.Tenso
         if value.shape != ours[target].shape and not (ours[target].dim() == 0 and value.numel() == 1):
             raise _Mismatch(f"its {key!r} has shape {tuple(value.shape)}, our {target!r} {tuple(ours[target].shape)}")
         mapped[target] = value.reshape(ours[target].shape)
-    missing = [k for k in ours if k not in mapped]
-    if missing:
-        expected = next((theirs + missing[0][len(o):] for theirs, o in table.items()
-                         if o and missing[0].startswith(o)), "a tensor")
-        raise _Mismatch(f"it lacks {expected!r} (our {missing[0]!r})")
+    missing = next((k for k in ours if k not in mapped), None)
+    if missing is not None:
+        official = [(ours_prefix, theirs) for theirs, ours_prefix in table.items()
+                    if ours_prefix and missing.startswith(ours_prefix)]
+        prefix, theirs = max(official, key=lambda pair: len(pair[0]), default=("", "a tensor for "))
+        raise _Mismatch(f"it lacks {theirs + missing[len(prefix):]!r} (our {missing!r})")
     return mapped
 
 

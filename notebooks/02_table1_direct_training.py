@@ -20,19 +20,23 @@
 # timesteps. Table 1 reports SEENN-I at three confidence thresholds α, as accuracy (average T).
 #
 # Here: every directly trained (TET) experiment of the profile, the static SNN at each T and SEENN-I at three
-# α, all from the cached per-timestep logits.
+# α, all from the cached per-timestep logits. With `checkpoints` (paper profile), an experiment is evaluated
+# from a checkpoint saved by the official SEENN code (its train_snn.py) instead of trained: our model with the
+# switches that make it the official network (`seenn_lib.checkpoints.load_official`).
 
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
 alphas = [0.6, 0.8, 0.95]
 experiment_names = []  # empty: the profile's Table 1 experiments (config group "table1")
+checkpoints = {}  # experiment -> official checkpoint file, e.g. {"resnet19_cifar10": "raw/c10_res19"}
+checkpoint_source = "seenn"  # the code that saved them: "seenn" | "tet" | "qcfs"
 
 # %%
 import pandas as pd
 
 from seenn_lib.config import get_config, group
-from seenn_lib.pipelines import cached_logits
+from seenn_lib.pipelines import cached_logits, checkpoint_args
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.analysis.evidence import table1_evidence
 from seenn_lib.claims import judge, save_claims
@@ -40,9 +44,10 @@ from seenn_lib.results import paper_reference, save_figure, save_table, save_ver
 from seenn_lib.plots import accuracy_vs_timesteps
 
 rows, sweeps, claims = [], {}, []
-for name in experiment_names or group(profile, "table1").values():
+official = checkpoint_args(checkpoints, checkpoint_source, experiment_names or group(profile, "table1").values())
+for name in official:
     cfg = get_config(profile, name)
-    mean_logits, targets = cached_logits(cfg, device=device)
+    mean_logits, targets = cached_logits(cfg, device=device, **official[name])
     fixed = fixed_sweep(mean_logits, targets).assign(method="fixed T", setting=lambda d: d["T"].map("T={}".format))
     seenn = alpha_sweep(mean_logits, targets, alphas).assign(method="SEENN-I",
                                                             setting=lambda d: d["alpha"].map("α={}".format))

@@ -26,7 +26,8 @@
 # with `seenn_lib.conversion.convert`, and its per-timestep logits up to T_max are cached once; the fixed-T
 # accuracies and every SEENN-I threshold are read from that cache. SEENN-I runs on the SNN of T_max =
 # `exit_t_max(cfg)` steps, as in the paper (8 on CIFAR, the T QCFS is compared at; 64 on ImageNet); on
-# Fashion-MNIST that is 8 too, while the accuracy-vs-T curve goes on to 32.
+# Fashion-MNIST that is 8 too, while the accuracy-vs-T curve goes on to 32. With `checkpoints` (paper profile),
+# an experiment's ANN is read from a checkpoint saved by the QCFS code (or SEENN's copy of it) instead of trained.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -34,6 +35,8 @@ device = "cpu"
 fixed_T = [2, 4, 8, 16, 32, 64]  # QCFS columns of the table (those up to the experiment's T_max)
 alphas = [0.6, 0.8, 0.9]  # the three SEENN-I columns
 sweep_alphas = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]  # for the curve
+checkpoints = {}  # experiment -> official QCFS ANN checkpoint, e.g. {"qcfs_resnet18_cifar10": "saved_models/x.pth"}
+checkpoint_source = "qcfs"  # the code that saved them: "seenn" | "tet" | "qcfs"
 
 # %%
 import pandas as pd
@@ -44,17 +47,18 @@ from seenn_lib.conversion import accuracy_timesteps_table
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.plots import conversion_accuracy_vs_timesteps
-from seenn_lib.pipelines import cached_logits, converted_logits
+from seenn_lib.pipelines import cached_logits, checkpoint_args, converted_logits
 from seenn_lib.analysis.evidence import conversion_evidence
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import save_figure, save_table, save_versus_paper
 
 results = {}
-for name in group(profile, "conversion").values():
+official = checkpoint_args(checkpoints, checkpoint_source, group(profile, "conversion").values())
+for name in official:
     cfg = get_config(profile, name)
     t_max, seenn_t_max = conversion_t_max(cfg), exit_t_max(cfg)  # the curve's T_max, SEENN-I's T_max
-    ann_logits, ann_targets = cached_logits(cfg, device=device)  # the ANN itself: T = 1
-    mean_logits, targets = converted_logits(cfg, t_max, device=device)
+    ann_logits, ann_targets = cached_logits(cfg, device=device, **official[name])  # the ANN itself: T = 1
+    mean_logits, targets = converted_logits(cfg, t_max, device=device, **official[name])
     results[name] = {"cfg": cfg, "ann": accuracy_per_t(ann_logits, ann_targets).item(), "exit_t_max": seenn_t_max,
                      "logits": mean_logits, "targets": targets,
                      "fixed": fixed_sweep(mean_logits, targets),

@@ -23,30 +23,35 @@
 # Here: each model of the profile is trained with the TET loss, its per-timestep logits cached, SEENN-I
 # swept over α, and the energy per image counted from the spikes the network actually fires. In the
 # `smoke` and `ci` profiles the data are a small generated ImageNet-layout folder (10 classes) and the
-# networks are narrow: a **pipeline check, not comparable to the paper**.
+# networks are narrow: a **pipeline check, not comparable to the paper**. With `checkpoints` (paper profile),
+# a model is read from TET's published checkpoint instead of trained, as SEENN-I does in the paper.
 
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
 alphas = [0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
 energy_batch = 4
+checkpoints = {}  # experiment -> official checkpoint, e.g. {"sew_resnet34_imagenet": "sew34_checkpoint_max.pth"}
+checkpoint_source = "tet"  # the code that saved them: "seenn" | "tet" | "qcfs"
 
 # %%
 from seenn_lib.config import get_config, group
 from seenn_lib.data import load_datasets, make_loader, to_time_first
 from seenn_lib.energy import count_ops, summarize_ops
-from seenn_lib.pipelines import cached_logits
+from seenn_lib.pipelines import cached_logits, checkpoint_args, experiment_model
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps_models
 from seenn_lib.analysis.evidence import exit_potential, fraction_to_reach_t_max
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
-from seenn_lib.train import train
 
 import pandas as pd
 
-configs = {label: get_config(profile, name) for label, name in group(profile, "imagenet").items()}
+names = group(profile, "imagenet")  # label -> experiment
+configs = {label: get_config(profile, name) for label, name in names.items()}
+by_experiment = checkpoint_args(checkpoints, checkpoint_source, names.values())
+official = {label: by_experiment[name] for label, name in names.items()}
 for label, cfg in configs.items():
     print(f"{label}: {cfg.model} on {cfg.dataset}, T_max = {cfg.time_steps}, {cfg.epochs} epochs")
 
@@ -56,7 +61,7 @@ for label, cfg in configs.items():
 # %%
 curves, summary, claims = [], [], []
 for label, cfg in configs.items():
-    mean_logits, targets = cached_logits(cfg, device=device)
+    mean_logits, targets = cached_logits(cfg, device=device, **official[label])
     fixed, sweep = fixed_sweep(mean_logits, targets), alpha_sweep(mean_logits, targets, alphas)
     correct = correct_per_t(mean_logits, targets)
     curves += [fixed.assign(model=label, method="fixed T", timesteps=fixed["T"]),
@@ -64,7 +69,7 @@ for label, cfg in configs.items():
     summary.append({"model": label, "T_max": cfg.time_steps, "accuracy_T_max": fixed.accuracy.iloc[-1],
                     "aet": aet(correct), "empirical_aet": empirical_aet(correct)})
     evidence = {**exit_potential(mean_logits, targets), "SEENN-11": fraction_to_reach_t_max(mean_logits, targets, 0.2)}
-    claims.append(judge(evidence, profile, group(profile, "imagenet")[label]))
+    claims.append(judge(evidence, profile, names[label]))
 curves = pd.concat(curves, ignore_index=True)[["model", "method", "alpha", "T", "timesteps", "accuracy"]]
 save_table(curves, "04_accuracy_vs_timesteps")
 fig = accuracy_vs_timesteps_models(curves, title=f"ImageNet direct training (profile {profile})")
@@ -80,10 +85,10 @@ curves
 
 # %%
 for row, (label, cfg) in zip(summary, configs.items()):
-    model = train(cfg, device=device)
+    model = experiment_model(cfg, device=device, **official[label])
     x, _ = next(iter(make_loader(load_datasets(cfg.dataset)[1], energy_batch, shuffle=False)))
     ops = summarize_ops(count_ops(model, to_time_first(x.to(next(model.parameters()).device), cfg.time_steps)))
-    best = alpha_sweep(*cached_logits(cfg, device=device), alphas).sort_values(
+    best = alpha_sweep(*cached_logits(cfg, device=device, **official[label]), alphas).sort_values(
         ["accuracy", "avg_timesteps"], ascending=[False, True]).iloc[0]
     row.update(params=ops["params"], macs_per_step=ops["macs_per_step"], sops_T_max=ops["sops"],
                energy_uJ_T_max=ops["energy_pj"] / 1e6, seenn1_alpha=best.alpha,

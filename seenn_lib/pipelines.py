@@ -1,6 +1,8 @@
 """Config -> cached artifact: the one layer that trains on demand. Each function returns what a notebook
 asks for (test logits, a converted SNN's logits, SEENN-II outputs, a TEAS result), from the artifact cache
-when it is there, else by training what it needs first and evaluating it (artifacts.cached)."""
+when it is there, else by training what it needs first and evaluating it (artifacts.cached). Given an official
+checkpoint (`checkpoint`, `source`: checkpoints.load_official), the test logits come from its weights instead
+of training, cached under the checkpoint's content hash."""
 from __future__ import annotations
 
 import copy
@@ -9,10 +11,11 @@ from pathlib import Path
 import torch
 
 from .artifacts import artifact_dir, cached, find
+from .checkpoints import checkpoint_identity, load_official
 from .config import TeasConfig, TrainConfig, conversion_t_max, get_config, get_profile
 from .conversion import check_qcfs_config, convert
-from .data import load_datasets
-from .devices import resolve_device
+from .data import dataset_spec, load_datasets
+from .devices import place, resolve_device
 from .layers import SpikingNet
 from .logits import collect_logits
 from .policy import Seenn2Setup, collect_policy_logits, train_seenn2
@@ -20,9 +23,38 @@ from .teas import TeasTraining, TemporalAdaptiveNet, teas_key
 from .train import subset, train
 
 
-def logits_artifact(cfg: TrainConfig, time_steps: int | None = None) -> tuple[dict, Path]:
+def experiment_model(cfg: TrainConfig, device="cpu", progress: bool = True, checkpoint: str = "",
+                     source: str = "") -> torch.nn.Module:
+    """The model of `cfg` in eval mode: trained (or read from the cache), or, given an official `checkpoint` of
+    `source`, cfg.model with cfg.model_kw loaded from it (checkpoints.load_official; nothing is trained)."""
+    if not checkpoint:
+        return train(cfg, device=device, progress=progress)
+    spec = dataset_spec(cfg.dataset)
+    model = load_official(checkpoint, source, cfg.model, spec.num_classes, in_channels=spec.in_channels,
+                          **cfg.model_kw)
+    return place(model, resolve_device(device)).eval()
+
+
+def checkpoint_args(checkpoints: dict[str, str], source: str, experiments) -> dict[str, dict]:
+    """experiment -> the checkpoint / source keywords of cached_logits, converted_logits and experiment_model,
+    from a notebook's `checkpoints` (experiment -> official checkpoint file; the others are trained). A name
+    outside `experiments` is refused: a misspelt one would quietly train instead of loading."""
+    experiments = list(experiments)
+    unknown = sorted(set(checkpoints) - set(experiments))
+    if unknown:
+        raise ValueError(f"checkpoints names {unknown}, not among this notebook's experiments {experiments}")
+    return {name: {"checkpoint": checkpoints.get(name, ""), "source": source} for name in experiments}
+
+
+def _keyed(key: dict, checkpoint: str, source: str) -> dict:
+    """A result key, plus the checkpoint's identity when the result comes from an official checkpoint."""
+    return {**key, "checkpoint": checkpoint_identity(checkpoint, source)} if checkpoint else key
+
+
+def logits_artifact(cfg: TrainConfig, time_steps: int | None = None, checkpoint: str = "",
+                    source: str = "") -> tuple[dict, Path]:
     """(config key, path) under which cached_logits files the test logits of `cfg` at `time_steps`."""
-    key = {**cfg.to_dict(), "eval_T": time_steps or cfg.time_steps}
+    key = _keyed({**cfg.to_dict(), "eval_T": time_steps or cfg.time_steps}, checkpoint, source)
     return key, artifact_dir("logits", key) / "logits.pt"
 
 
@@ -38,29 +70,32 @@ def evaluation_logits(model: torch.nn.Module, cfg: TrainConfig, time_steps: int,
     return {"mean_logits": mean_logits, "targets": targets}
 
 
-def cached_logits(cfg: TrainConfig, time_steps: int | None = None, device="cpu",
-                  progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Test-set per-t logits of the model trained by `cfg` (trained first if needed), from the cache."""
+def cached_logits(cfg: TrainConfig, time_steps: int | None = None, device="cpu", progress: bool = True,
+                  checkpoint: str = "", source: str = "") -> tuple[torch.Tensor, torch.Tensor]:
+    """Test-set per-t logits of the model trained by `cfg` (trained first if needed), or of an official
+    `checkpoint` of `source` (experiment_model), from the cache."""
     time_steps = time_steps or cfg.time_steps
-    key, _ = logits_artifact(cfg, time_steps)
+    key, _ = logits_artifact(cfg, time_steps, checkpoint, source)
 
     def compute() -> dict:
-        model = train(cfg, device=device, progress=progress)
+        model = experiment_model(cfg, device, progress, checkpoint, source)
         return evaluation_logits(model, cfg, time_steps, device, progress=progress)
     blob = cached("logits", key, compute, "logits.pt")
     return blob["mean_logits"], blob["targets"]
 
 
 def converted_logits(cfg: TrainConfig, t_max: int | None = None, device="cpu", batch_size: int = 256,
-                     progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+                     progress: bool = True, checkpoint: str = "",
+                     source: str = "") -> tuple[torch.Tensor, torch.Tensor]:
     """Test-set running-mean logits [t_max, N, C] of the SNN converted from cfg's QCFS ANN (the ANN is
-    trained first if needed; t_max defaults to config.conversion_t_max), cached like cached_logits."""
+    trained first if needed, or read from an official `checkpoint`; t_max defaults to config.conversion_t_max),
+    cached like cached_logits."""
     check_qcfs_config(cfg)
     t_max = t_max or conversion_t_max(cfg)
-    key = {**cfg.to_dict(), "eval_T": t_max, "converted": "qcfs-if"}
+    key = _keyed({**cfg.to_dict(), "eval_T": t_max, "converted": "qcfs-if"}, checkpoint, source)
 
     def compute() -> dict:
-        snn = convert(train(cfg, device=device, progress=progress))
+        snn = convert(experiment_model(cfg, device, progress, checkpoint, source))
         return evaluation_logits(snn, cfg, t_max, device, batch_size, progress)
     blob = cached("logits", key, compute, "logits.pt")
     return blob["mean_logits"], blob["targets"]

@@ -129,3 +129,108 @@ def test_ann_twin_has_the_same_weights_and_no_neurons(name):
 def test_too_small_input_is_refused():
     with pytest.raises(ValueError, match="too small"):
         create_model("vggsnn", image_size=8)
+
+
+def _conv(c_in, c_out, k):
+    return c_in * c_out * k * k
+
+
+def _bn(c):
+    return 2 * c
+
+
+def _params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("shortcut", ["conv", "avgpool"])
+def test_resnet19_shortcut_switch_keeps_shapes_and_parameter_count(shortcut):
+    """Table 6 ResNet-19 by hand: stem, 3 + 3 + 2 basic blocks, two projections (128->256, 256->512), FC. A
+    projection is a 1x1 conv + BN either way (the official one average-pools first), so the counts agree."""
+    with torch.device("meta"):
+        model = create_model("resnet19", num_classes=10, shortcut=shortcut)
+    by_hand = (_conv(3, 128, 3) + _bn(128) + 6 * (_conv(128, 128, 3) + _bn(128))
+               + _conv(128, 256, 3) + 5 * _conv(256, 256, 3) + 6 * _bn(256) + _conv(128, 256, 1) + _bn(256)
+               + _conv(256, 512, 3) + 3 * _conv(512, 512, 3) + 4 * _bn(512) + _conv(256, 512, 1) + _bn(512)
+               + 512 * 10 + 10)
+    assert _params(model) == by_hand == 12_569_226
+    small = create_model("resnet19", num_classes=10, shortcut=shortcut, width_mult=0.125).eval()
+    assert small(repeat_time(torch.randn(2, 3, 32, 32), 2)).shape == (2, 2, 10)
+    block = small.blocks[3]  # first block of stage 2: 16 -> 32 channels, stride 2
+    assert block.shortcut(torch.randn(2, 16, 32, 32)).shape == block.conv1(torch.randn(2, 16, 32, 32)).shape \
+        == (2, 32, 16, 16)
+    assert isinstance(small.blocks[0].shortcut, nn.Identity)
+
+
+def test_avgpool_shortcut_is_avgpool_then_conv_then_bn():
+    torch.manual_seed(0)
+    model = create_model("resnet19", num_classes=10, shortcut="avgpool", width_mult=0.125)
+    _excite_batchnorm(model)
+    model.eval()
+    x = torch.randn(3, 16, 8, 8)
+    with torch.no_grad():
+        ours = model.blocks[3].shortcut(x)
+        pooled = x.view(3, 16, 4, 2, 4, 2).mean(dim=(3, 5))  # 2x2 windows, stride 2, by hand
+        conv, bn = model.blocks[3].shortcut[1], model.blocks[3].shortcut[2]
+        expected = torch.nn.functional.batch_norm(torch.nn.functional.conv2d(pooled, conv.weight), bn.running_mean,
+                                                  bn.running_var, bn.weight, bn.bias, eps=bn.eps)
+    assert conv.stride == (1, 1) and conv.kernel_size == (1, 1)
+    assert torch.allclose(ours, expected, atol=1e-5)
+    with torch.no_grad():  # and it is not the strided 1x1 conv on the same weights
+        strided = torch.nn.functional.conv2d(x, conv.weight, stride=2)
+    assert not torch.allclose(ours, torch.nn.functional.batch_norm(strided, bn.running_mean, bn.running_var,
+                                                                   bn.weight, bn.bias, eps=bn.eps), atol=1e-3)
+    with pytest.raises(ValueError, match="unknown shortcut 'pool'"):
+        create_model("resnet19", shortcut="pool")
+
+
+# the official SEENN spike_vgg (models/spike_vgg.py, cfg 'D', width_mult 4): conv3x3 (bias) + tdBN + LIF per number,
+# AvgPool2d(2) per 'M', then AdaptiveAvgPool2d(1) and one Linear
+SPIKE_VGG_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512]
+
+
+def test_vgg16_seenn_topology_is_spike_vgg():
+    with torch.device("meta"):
+        model = create_model("vgg16", num_classes=10, topology="seenn")
+        classic = create_model("vgg16", num_classes=10)
+    kinds = ["M" if isinstance(m, nn.AvgPool2d) else m[0].out_channels
+             for m in model.features if isinstance(m, (nn.AvgPool2d, nn.Sequential))]
+    assert kinds == SPIKE_VGG_CFG
+    assert [type(m) for m in model.classifier] == [nn.AdaptiveAvgPool2d, nn.Flatten, nn.Linear]
+    widths = [3, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+    convs = sum(_conv(a, b, 3) for a, b in zip(widths, widths[1:]))
+    official = convs + sum(widths[1:]) + sum(_bn(c) for c in widths[1:]) + 512 * 10 + 10  # + conv biases
+    assert official == 14_728_266
+    # ours feed BN without a conv bias (the loader folds an official bias into the BN's running mean)
+    assert _params(model) == official - sum(widths[1:]) == 14_724_042
+    hidden = 512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 10 + 10
+    assert _params(classic) == convs + sum(_bn(c) for c in widths[1:]) + hidden == 33_642_442
+    small = create_model("vgg16", num_classes=10, topology="seenn", width_mult=0.0625).eval()
+    assert small(repeat_time(torch.randn(2, 3, 32, 32), 2)).shape == (2, 2, 10)
+    with pytest.raises(ValueError, match="unknown topology 'spike'"):
+        create_model("vgg16", topology="spike")
+
+
+def test_vggsnn_stride_downsampling_is_vggsnn_without_pools():
+    """SEENN's VGGSNNwoAP: the same eight convs, the 2nd, 4th, 6th and 8th at stride 2, no pooling."""
+    with torch.device("meta"):
+        pooled = create_model("vggsnn", num_classes=10)
+        strided = create_model("vggsnn", num_classes=10, downsample="stride")
+    assert [c.stride for c in _convs3x3(strided)] == [(1, 1), (2, 2)] * 4
+    assert not any(isinstance(m, nn.AvgPool2d) for m in strided.modules())
+    assert _params(strided) == _params(pooled) and strided.fc.in_features == 512 * 3 * 3
+    out = create_model("vggsnn", num_classes=10, downsample="stride", width_mult=0.0625).eval()(
+        repeat_time(torch.randn(2, 2, 48, 48), 2))
+    assert out.shape == (2, 2, 10)
+
+
+def test_resnet34_cifar_stem_is_the_qcfs_code_stem():
+    """QCFS Models/ResNet.py: conv3x3 (stride 1) -> BN -> activation, no max-pool; 7x7 stem weights
+    (64·3·49) give way to 3x3 ones (64·3·9). Converting it meets no max-pool."""
+    with torch.device("meta"):
+        ours = create_model("resnet34", num_classes=1000, neuron="relu", stem="cifar")
+        ref = torchvision.models.resnet34()
+    assert _params(ours) == _params(ref) - 64 * 3 * (49 - 9)
+    assert not any(isinstance(m, nn.MaxPool2d) for m in ours.modules())
+    small = create_model("resnet34", num_classes=10, stem="cifar", width_mult=0.0625).eval()
+    assert small(repeat_time(torch.randn(1, 3, 16, 16), 1)).shape == (1, 1, 10)

@@ -10,6 +10,9 @@ from ..conversion import QCFS
 from ..neurons import SpikingNeuron
 
 ANN_ACTIVATIONS = ("relu", "qcfs")
+# the residual projection where a block changes width or resolution: a strided 1x1 conv + BN (He et al.; the
+# default) | average pooling with the stride, then a 1x1 conv + BN (the official SEENN ResNet-19)
+SHORTCUTS = ("conv", "avgpool")
 
 
 def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0, width: float = 1.0, levels: int = 4,
@@ -31,6 +34,20 @@ def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0, wid
 def conv_bn(c_in: int, c_out: int, stride: int = 1, kernel: int = 3) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False),
                          nn.BatchNorm2d(c_out))
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; use one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def projection(c_in: int, c_out: int, stride: int, shortcut: str = "conv") -> nn.Sequential:
+    """A residual block's projection shortcut (SHORTCUTS). 'avgpool' pools in ceil mode, so an odd-sized map
+    keeps the branch's shape; on even sizes (CIFAR's 32 -> 16 -> 8) that is the official plain AvgPool2d."""
+    if check_choice("shortcut", shortcut, SHORTCUTS) == "conv":
+        return conv_bn(c_in, c_out, stride, kernel=1)
+    return nn.Sequential(nn.AvgPool2d(stride, ceil_mode=True), *conv_bn(c_in, c_out, kernel=1))
 
 
 def residual_stages(block, c_in: int, stages: list[tuple[int, int]], act) -> tuple[nn.Sequential, int]:

@@ -5,10 +5,13 @@ from torch import nn
 
 from ..layers import SpikingNet
 from .registry import register
-from .common import conv_bn, neuron_factory, residual_stages
+from .common import check_choice, conv_bn, neuron_factory, residual_stages
 from .resnet import BasicBlock, _scaled
 
 RESNET34_STAGES = [(64, 3), (128, 4), (256, 6), (512, 3)]
+# conv7x7/2 + max-pool 3x3/2 (He et al.; the default) | conv3x3/1 without pooling (the ResNet class of the QCFS
+# code, which its ImageNet ResNet-34 uses; it also leaves no max-pool for conversion to refuse)
+STEMS = ("imagenet", "cifar")
 
 
 class SEWBlock(nn.Module):
@@ -26,17 +29,23 @@ class SEWBlock(nn.Module):
         return self.branch(x) + self.shortcut(x)
 
 
+def resnet_stem(in_channels: int, width: int, act, stem: str = "imagenet") -> nn.Sequential:
+    """The stem of STEMS: conv-BN-neuron, then (stem 'imagenet') max-pooling."""
+    if check_choice("stem", stem, STEMS) == "cifar":
+        return nn.Sequential(conv_bn(in_channels, width), act())
+    return nn.Sequential(conv_bn(in_channels, width, stride=2, kernel=7), act(), nn.MaxPool2d(3, stride=2, padding=1))
+
+
 class ImageNetResNet(SpikingNet):
-    """conv7x7/2 -> BN -> neuron -> max-pool 3x3/2 -> four stages (stages 2-4 halve the resolution in
-    their first block) -> global average pool -> FC."""
+    """conv7x7/2 -> BN -> neuron -> max-pool 3x3/2 (stem='cifar': conv3x3/1 -> BN -> neuron) -> four stages
+    (stages 2-4 halve the resolution in their first block) -> global average pool -> FC."""
 
     def __init__(self, block, stages: list[tuple[int, int]], num_classes: int = 1000, in_channels: int = 3,
-                 act=None, **neuron_kw):
+                 act=None, stem: str = "imagenet", **neuron_kw):
         super().__init__()
         act = act or neuron_factory(**neuron_kw)
         c = stages[0][0]
-        self.stem = nn.Sequential(conv_bn(in_channels, c, stride=2, kernel=7), act(),
-                                  nn.MaxPool2d(3, stride=2, padding=1))
+        self.stem = resnet_stem(in_channels, c, act, stem)
         self.blocks, c = residual_stages(block, c, stages, act)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c, num_classes)

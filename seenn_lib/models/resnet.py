@@ -1,39 +1,47 @@
 """CIFAR-style spiking ResNets of SEENN Table 6 (Appendix E)."""
 from __future__ import annotations
 
+from functools import partial
+
 from torch import nn
 
 from ..layers import SpikingNet
 from .registry import register
-from .common import conv_bn, neuron_factory, residual_stages
+from .common import SHORTCUTS, check_choice, conv_bn, neuron_factory, projection, residual_stages
 
 
 class BasicBlock(nn.Module):
-    """conv-BN-spike-conv-BN, plus the (projected) input, then spike."""
+    """conv-BN-spike-conv-BN, plus the (projected, common.SHORTCUTS) input, then spike."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int, act):
+    def __init__(self, c_in: int, c_out: int, stride: int, act, shortcut: str = "conv"):
         super().__init__()
         self.conv1, self.act1 = conv_bn(c_in, c_out, stride), act()
         self.conv2, self.act2 = conv_bn(c_out, c_out), act()
-        self.shortcut = (conv_bn(c_in, c_out, stride, kernel=1)
+        self.shortcut = (projection(c_in, c_out, stride, shortcut)
                          if stride != 1 or c_in != c_out else nn.Identity())
 
     def forward(self, x):
         return self.act2(self.conv2(self.act1(self.conv1(x))) + self.shortcut(x))
 
 
+def basic_block(shortcut: str = "conv"):
+    """BasicBlock with the given projection shortcut, as residual_stages builds blocks."""
+    return partial(BasicBlock, shortcut=check_choice("shortcut", shortcut, SHORTCUTS))
+
+
 class CifarResNet(SpikingNet):
     """stem conv3x3 (stride 1) -> stages of BasicBlocks (each stage after the first halves the
     resolution in its first block) -> global average pool -> FC. Direct encoding: the stem's
-    conv+BN+spike encodes the image at every timestep."""
+    conv+BN+spike encodes the image at every timestep. `shortcut`: common.SHORTCUTS ('avgpool': the official
+    SEENN ResNet-19)."""
 
     def __init__(self, stages: list[tuple[int, int]], num_classes: int = 10, in_channels: int = 3,
-                 stem_width: int | None = None, act=None, **neuron_kw):
+                 stem_width: int | None = None, act=None, shortcut: str = "conv", **neuron_kw):
         super().__init__()
         act = act or neuron_factory(**neuron_kw)
         c = stem_width or stages[0][0]
         self.stem = nn.Sequential(conv_bn(in_channels, c), act())
-        self.blocks, c = residual_stages(BasicBlock, c, stages, act)
+        self.blocks, c = residual_stages(basic_block(shortcut), c, stages, act)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(c, num_classes)
 
@@ -47,7 +55,8 @@ def _scaled(stages, width_mult: float):
 
 @register("resnet19")
 def resnet19(width_mult: float = 1.0, **kw):
-    """Table 6: conv1 3x3 128; stages 128x3, 256x3*, 512x2*; GAP; FC (512, O)."""
+    """Table 6: conv1 3x3 128; stages 128x3, 256x3*, 512x2*; GAP; FC (512, O). shortcut='avgpool' gives the
+    official SEENN resnet19 (its resnet.py, width_mult 8: 16·8 = 128 channels)."""
     return CifarResNet(_scaled([(128, 3), (256, 3), (512, 2)], width_mult), **kw)
 
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..energy import count_ops, summarize_ops
 from ..exits import alpha_grid, alpha_sweep, confidence_table
 from ..metrics import accuracy_per_t, aet, correct_per_t, empirical_aet
+from ..models import create_model
 from ..teas.activity import rank_correlation
 from .conversion import timesteps_to_match
 from .seenn2 import accuracy_at_timesteps
@@ -84,10 +86,19 @@ def alpha_tradeoff_evidence(sweep: pd.DataFrame, fixed: pd.DataFrame, exits: pd.
             "SEENN-17": float(first.iloc[-1] / first.iloc[0]) if first.iloc[0] > 0 else float("nan")}
 
 
+def macs_share(policy: str, snn: str, image_size: int = 32, in_channels: int = 3, num_classes: int = 10) -> float:
+    """Dense MACs of one pass of the registry model `policy` (built as a ReLU network) over those of `snn`, on one
+    image: the architecture-level quantity behind the paper's 0.547 % (ResNet-8 vs ResNet-19, App. E)."""
+    x = torch.zeros(1, 1, in_channels, image_size, image_size)
+    macs = [summarize_ops(count_ops(create_model(name, num_classes, **kw).eval(), x))["macs_per_step"]
+            for name, kw in [(policy, {"neuron": "relu"}), (snn, {})]]
+    return macs[0] / macs[1]
+
+
 def seenn2_evidence(sweep: pd.DataFrame, static_accuracy: float, t_max: int, policy_ops_share: float
                     ) -> dict[str, float]:
     """Notebook 08 from the β sweep (beta, accuracy, avg_timesteps, gap_vs_seenn1_warmup), the static SNN's
-    accuracy at its T_max and the policy's share of the SNN's operations (a fraction)."""
+    accuracy at its T_max and a policy's share of its SNN's dense MACs (a fraction)."""
     kept = sweep[sweep.accuracy >= static_accuracy - 0.5]
     return {"SEENN-06": float(sweep.gap_vs_seenn1_warmup.max()),
             "SEENN-07": (rank_correlation(sweep.beta, sweep.avg_timesteps) if len(sweep) > 1 else float("nan")),

@@ -1,13 +1,13 @@
-"""Experiment configs as plain data: one table per profile (smoke, ci, paper; schema in config.schema),
+"""Experiment configs as plain data: one table per profile (smoke, ci, mini, paper; schema in config.schema),
 and the per-dataset T_max of converted SNNs. Every other module asks these functions, never a profile name."""
 from __future__ import annotations
 
 import pandas as pd
 
-from . import ci, paper, smoke
+from . import ci, mini, paper, smoke
 from .schema import CODINGS, LOSS_NAMES, PolicySpec, Profile, TeasConfig, TrainConfig
 
-PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "paper": paper.PROFILE}
+PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini": mini.PROFILE, "paper": paper.PROFILE}
 
 # T_max at which SNNs converted from QCFS ANNs are evaluated, per dataset: SEENN Tables 2-3 (8 on CIFAR,
 # 64 on ImageNet); 32 on Fashion-MNIST for the smoke/ci curves of T = 2..32.

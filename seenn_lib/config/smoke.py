@@ -2,7 +2,9 @@
 from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 
 EXPERIMENTS = {
-    "direct": TrainConfig(epochs=3, model_kw={"width": 16}),
+    # the main SEENN-I model (notebooks 01, 06-10, 15, 16) and SEENN-II's warm-up: 80k samples seen (3 epochs of
+    # all 60k images took 10 minutes of the smoke budget here for ~1 point of accuracy)
+    "direct": TrainConfig(epochs=2, train_subset=40000, model_kw={"width": 16}),
     # QCFS ANN to convert. λ trains with Adam: with SGD at lr 0.1 a few hundred steps blew the last layer's
     # λ up to ~100 (its gradient sums over every unit). 157 Adam steps at 1e-3 move λ by < 0.05, so its
     # initial value is in effect the trained one. It decides how many timesteps SEENN-I needs to reach
@@ -38,4 +40,7 @@ PROFILE = Profile(
     groups={"main": {"SEENN-I": "direct"}, "table1": {"direct": "direct"}, "conversion": {"qcfs": "qcfs"},
             "imagenet": {"ResNet-34": "imagenet_resnet34", "SEW-ResNet-34": "imagenet_sew_resnet34"},
             "dvs": {"VGGSNN": "dvs_vggsnn"}, "seenn2": {"SEENN-II": "seenn2"}},
+    # the benchmark times 1000 images over two rounds; the vulnerability sweep evaluates 1000 test images
+    notebook_parameters={"06_throughput_energy": {"images": 1000, "rounds": 2},
+                         "11_teas_vulnerable_layers": {"eval_samples": 1000}},
 )

@@ -1,0 +1,40 @@
+"""The mini profile: the papers' architectures and recipes at reduced width on the Fashion-MNIST stand-ins
+(`python -m seenn_lib data standin-...`), sized for a 2-core CPU: TET training, Cutout + AutoAugment (the
+CIFAR loader's transform), QCFS with L = 4, SEENN-II joint fine-tuning, TEAS adjustment and fine-tuning."""
+from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
+
+# SEENN §4.1: SGD momentum 0.9, lr 0.1 cosine, weight decay 5e-4; epochs and data cut to the CPU budget
+_SEENN = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 5e-4, "batch_size": 64}
+
+EXPERIMENTS = {
+    # Table 1's ResNet-19 (T = 4) at 1/8 width: the main SEENN-I model and SEENN-II's warm-up
+    "resnet19": TrainConfig(dataset="standin-cifar10", model="resnet19", time_steps=4, epochs=3,
+                            train_subset=20000, test_subset=2000, model_kw={"width_mult": 0.125}, **_SEENN),
+    # Table 2's conversion: a QCFS ResNet-20 ANN (L = 4, Table 6 widths), converted and run to T = 8
+    "qcfs_resnet20": TrainConfig(dataset="standin-cifar10", model="resnet20", time_steps=1, loss="ce", epochs=4,
+                                 train_subset=30000, test_subset=2000, model_kw={"neuron": "qcfs"}, **_SEENN),
+    # Table 3: ResNet-34 (T = 6) and SEW-ResNet-34 (T = 4) with the ImageNet stem at 1/8 width
+    "resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=6, epochs=2,
+                            train_subset=8000, test_subset=1000, model_kw={"width_mult": 0.125}, **_SEENN),
+    "sew_resnet34": TrainConfig(dataset="standin-imagenet", model="sew_resnet34", time_steps=4, epochs=2,
+                                train_subset=8000, test_subset=1000, model_kw={"width_mult": 0.125}, **_SEENN),
+    # Table 4: VGGSNN on 10-frame event recordings at 1/8 width
+    "vggsnn": TrainConfig(dataset="standin-cifar10-dvs", model="vggsnn", time_steps=10, epochs=4,
+                          model_kw={"width_mult": 0.125}, **_SEENN),
+}
+
+PROFILE = Profile(
+    experiments=EXPERIMENTS,
+    # SEENN §4.1: joint fine-tuning at lr 0.01 with a ResNet-8 policy (here at 1/4 width, one epoch)
+    finetune={"seenn2": EXPERIMENTS["resnet19"].with_(epochs=1, lr=0.01)},
+    policies={"seenn2": PolicySpec(warmup="resnet19", model="resnet8", model_kw={"width_mult": 0.25})},
+    # TEAS on the converted ResNet-20 (TEAS Table 2's family) at T = 32 instead of 2048; Table 1's learning rates
+    teas=TeasConfig(experiment="qcfs_resnet20", time_steps=32, adjust_epochs=2, finetune_epochs=1,
+                    train_subset=6000, calib_samples=1000, target_ratio=0.5, init_ratio=0.7, lam=0.05),
+    groups={"main": {"SEENN-I": "resnet19"}, "table1": {"ResNet-19": "resnet19"},
+            "conversion": {"ResNet-20": "qcfs_resnet20"},
+            "imagenet": {"ResNet-34": "resnet34", "SEW-ResNet-34": "sew_resnet34"},
+            "dvs": {"VGGSNN": "vggsnn"}, "seenn2": {"SEENN-II": "seenn2"}},
+    notebook_parameters={"06_throughput_energy": {"images": 1000, "rounds": 2},
+                         "11_teas_vulnerable_layers": {"eval_samples": 1000}},
+)

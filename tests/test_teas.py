@@ -206,6 +206,26 @@ def test_regularizer_is_weaker_per_parameter_on_more_active_layers():
     assert per_parameter[0] < per_parameter[1] < per_parameter[2]
 
 
+def test_regularizer_gradient_on_the_weights_does_not_depend_on_the_activity_unit():
+    """Each layer's term #Act(l)·#Para(l) / sg(#Act(l)) is unit-free, so Eq. 2 and the per-neuron rate (Eq. 2
+    over a constant) send the same gradient to the weights, while the regulariser's values differ."""
+    torch.manual_seed(0)
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=2)
+    net = TemporalAdaptiveNet(snn, [4, 4, 4])
+    x, params = repeat_time(torch.randn(4, 1, 28, 28) * 2, 4), torch.tensor([22.0, 80.0, 304.0])
+    grads, values = {}, {}
+    for measure in ("eq2", "rate"):
+        snn.zero_grad()
+        net(x)
+        reg = activity_regularizer(net.mean_activity(measure), params)
+        reg.backward()
+        values[measure] = reg.item()
+        grads[measure] = [m.weight.grad.clone() for m in snn.modules() if isinstance(m, nn.Conv2d)]
+    assert all(g.abs().sum() > 0 for g in grads["eq2"])
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(grads["eq2"], grads["rate"]))
+    assert values["eq2"] != pytest.approx(values["rate"])
+
+
 # ---- allocation and adjustment ----
 def test_allocation_keeps_the_most_active_layer_and_meets_the_ratio():
     alloc = allocate([0.1, 0.4, 0.2], t_max=8, ratio=0.5)

@@ -20,12 +20,15 @@
 # this for VGG-16 on CIFAR-10 (a qualitative plot, no numbers).
 #
 # Here: the profile's pretrained TEAS SNN, its per-layer activity from forward hooks (per sample, tidy),
-# and the accuracy with Gaussian noise of magnitude u added to one layer's input current at a time.
+# and the accuracy with Gaussian noise of std u·V_th added to one layer's input current at a time: u is in
+# units of that layer's firing threshold, so converted (V_th = λ) and directly trained (V_th = 1) SNNs compare.
+# The figure and the rank correlation use the profile's `TeasConfig.activity`: by default Eq. 2 itself, a
+# layer's fired spikes per timestep (not divided by its number of neurons; "rate" is the per-neuron option).
 
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-magnitudes = [0.1, 1.0]  # noise std in units of the input current (V_th = 1)
+magnitudes = [0.1, 1.0]  # noise std in units of each layer's firing threshold V_th
 eval_samples = 2000  # test samples (0: the whole test set, as the paper)
 seed = 0
 
@@ -37,15 +40,16 @@ from seenn_lib.pipelines import evaluation_set, pretrained_snn
 from seenn_lib.plots import vulnerable_layers
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import save_figure, save_table
-from seenn_lib.teas import (TemporalAdaptiveNet, activity_table, layer_names, rank_correlation, run_adaptive,
-                            vulnerability_table)
+from seenn_lib.teas import (TemporalAdaptiveNet, activity_column, activity_table, layer_names, rank_correlation,
+                            run_adaptive, vulnerability_table)
 from seenn_lib.train import subset
 
 tcfg = get_profile(profile).teas
 cfg = get_config(profile, tcfg.experiment)
 snn, t_max = pretrained_snn(cfg, tcfg, device)
 test_ds = subset(evaluation_set(cfg), eval_samples)
-print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)} test samples")
+act = activity_column(tcfg.activity)  # the activity_table column behind the figure: "activity" (Eq. 2) or "rate"
+print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)} test samples, #Act = {act}")
 
 # %% [markdown]
 # ## Spiking activity per layer and per sample (Eq. 2)
@@ -66,13 +70,13 @@ save_table(vuln, "11_vulnerable_layers")
 vuln
 
 # %%
-corr = pd.DataFrame([{"noise": u, "spearman_rate_vs_accuracy_drop": rank_correlation(g.rate, g.accuracy_drop)}
-                     for u, g in vuln.groupby("noise")])
+corr = pd.DataFrame([{"noise": u, "activity": act, "spearman_activity_vs_accuracy_drop":
+                      rank_correlation(g[act], g.accuracy_drop)} for u, g in vuln.groupby("noise")])
 save_table(corr, "11_rank_correlation")
 corr
 
 # %%
-fig = vulnerable_layers(vuln, title=f"{cfg.model} · {cfg.dataset} · T = {t_max} (profile {profile})")
+fig = vulnerable_layers(vuln, act, title=f"{cfg.model} · {cfg.dataset} · T = {t_max} (profile {profile})")
 save_figure(fig, "11_vulnerable_layers")
 
 # %% [markdown]
@@ -83,7 +87,7 @@ save_figure(fig, "11_vulnerable_layers")
 # noise magnitude (the paper's is u = 0.1).
 
 # %%
-save_claims(pd.concat([judge({"TEAS-01": r.spearman_rate_vs_accuracy_drop}, profile,
+save_claims(pd.concat([judge({"TEAS-01": r.spearman_activity_vs_accuracy_drop}, profile,
                              f"{tcfg.experiment}, u = {r.noise:g}",
                              notes={"TEAS-01": f"clean accuracy {vuln.accuracy_clean.iloc[0]:.2f} %"})
                        for r in corr.itertuples()], ignore_index=True), "11")

@@ -24,6 +24,13 @@
 #
 # Here: the profile's pretrained SNN goes through the whole TEAS pipeline twice (λ of the profile, and
 # λ = 0), and the allocation "without retraining" is evaluated directly.
+#
+# **Definitions used.** #Act(l) is the profile's `TeasConfig.activity`, by default Eq. 2 itself: a layer's
+# fired spikes per timestep, *not* divided by its number of neurons (option "rate" divides); it sets the
+# allocation, the adjustment, the regulariser and the `activity_*` columns below. The regulariser is Eq. 6,
+# ℓ_r = Σ_l (Σ_k #Act(k)·#Para(k)) / #Act(l), read layer by layer (`teas.activity_regularizer`): the l-th term
+# penalises layer l's own cost at the strength 1/#Act(l), held constant, so its gradient on #Act(l) is
+# #Para(l)/#Act(l): per parameter, weaker on the more active (vulnerable) layers, as §3.3 states.
 
 # %% tags=["parameters"]
 profile = "smoke"
@@ -63,7 +70,7 @@ save_table(table2, "12_table2_row")
 table2
 
 # %% [markdown]
-# ## Per-layer timesteps (Fig. 5) and the spiking activity that set them
+# ## Per-layer timesteps (Fig. 5) and the spiking activity that set them (`activity_measure` column)
 
 # %%
 save_table(layers, "12_per_layer_timesteps")

@@ -25,7 +25,9 @@
 # `seenn_lib.energy.count_ops` and priced as TEAS prices them (`energy.INT32_45NM`: a 32-bit integer addition
 # 0.1 pJ, a multiplication 3.1 pJ, so a MAC 3.2 pJ and an accumulate 0.1 pJ; Horowitz 2014). The encoding
 # layer (real-valued input at every timestep) counts as MACs; every later layer, the classifier included, as
-# one accumulate per arriving spike and synapse.
+# one accumulate per arriving spike and synapse. The TEAS network's per-layer T were allocated from #Act(l)
+# as the profile's `TeasConfig.activity` defines it: by default Eq. 2, a layer's fired spikes per timestep
+# (not per neuron).
 
 # %% tags=["parameters"]
 profile = "smoke"

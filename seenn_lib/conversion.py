@@ -8,7 +8,8 @@ with the quantization-clip-floor-shift activation
 
 whose floor gets a straight-through gradient. Every QCFS then becomes an IF neuron (τ = 1, reset by
 subtraction) with threshold λ and initial potential λ/2, whose spikes carry λ: for constant input x it
-fires floor(T·x/λ + 1/2) times in T steps (clamped to [0, T]), so at T = L its rate × λ is h(x).
+fires floor(T·x/λ + 1/2) times in T steps (clamped to [0, T]), so at T = L its rate × λ is h(x). A reset to 0
+(if_reset="zero", TEAS Table 1's V_reset = 0) drops the residue instead: in the long run a rate of 1/ceil(λ/x), not x/λ.
 """
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ class ConvertedIF(SpikingNeuron):
     """The IF neuron that replaces a QCFS: threshold λ (a buffer, so it follows .to(device) and is saved
     in the state dict), initial potential λ/2. Emits binary spikes like every SpikingNeuron."""
 
-    def __init__(self, threshold: torch.Tensor, u_init: float = 0.5):
-        super().__init__(kind="if", u_init=u_init)
+    def __init__(self, threshold: torch.Tensor, u_init: float = 0.5, if_reset: str = "subtract"):
+        super().__init__(kind="if", u_init=u_init, if_reset=if_reset)
         del self.v_th  # the float default of SpikingNeuron, replaced by the layer's λ
         self.register_buffer("v_th", threshold.detach().clone().float())
 
@@ -77,7 +78,10 @@ class ConvertedIF(SpikingNeuron):
             u.add_(x_t)
             torch.ge(u, self.v_th, out=fired)
             spike.copy_(fired)
-            u.addcmul_(spike, self.v_th, value=-1)
+            if self.if_reset == "subtract":
+                u.addcmul_(spike, self.v_th, value=-1)
+            else:
+                u.masked_fill_(fired, 0.0)
         return spikes
 
 
@@ -85,22 +89,22 @@ class SpikingQCFS(nn.Module):
     """Drop-in for a QCFS layer in the converted SNN: IF spikes scaled by λ (a spike carries λ of charge,
     which is what the next layer's weights were trained to receive)."""
 
-    def __init__(self, threshold: torch.Tensor, u_init: float = 0.5):
+    def __init__(self, threshold: torch.Tensor, u_init: float = 0.5, if_reset: str = "subtract"):
         super().__init__()
-        self.neuron = ConvertedIF(threshold, u_init)
+        self.neuron = ConvertedIF(threshold, u_init, if_reset)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.neuron(x) * self.neuron.v_th
 
 
-def _replace_qcfs(module: nn.Module, u_init: float) -> int:
+def _replace_qcfs(module: nn.Module, u_init: float, if_reset: str) -> int:
     replaced = 0
     for name, child in module.named_children():
         if isinstance(child, QCFS):
-            setattr(module, name, SpikingQCFS(child.threshold, u_init))
+            setattr(module, name, SpikingQCFS(child.threshold, u_init, if_reset))
             replaced += 1
         else:
-            replaced += _replace_qcfs(child, u_init)
+            replaced += _replace_qcfs(child, u_init, if_reset)
     return replaced
 
 
@@ -116,16 +120,17 @@ class TimeFolded(SpikingNet):
         return self.module(x)
 
 
-def convert(ann: nn.Module, u_init: float = 0.5) -> SpikingNet:
+def convert(ann: nn.Module, u_init: float = 0.5, if_reset: str = "subtract") -> SpikingNet:
     """A copy of the QCFS ANN in which every QCFS is an IF neuron (threshold λ, initial potential
-    u_init·λ; the paper's shift is u_init = 0.5). BatchNorm is kept as in the ANN (eval mode: a fixed
-    affine map per step). `ann` is a registry model built with neuron='qcfs' or any nn.Module containing
-    QCFS activations (then wrapped in TimeFolded). Returns the SNN in eval mode: snn(x[T, B, ...]) -> [T, B, C]."""
+    u_init·λ; the paper's shift is u_init = 0.5; reset by subtraction, or to 0 with if_reset="zero").
+    BatchNorm is kept as in the ANN (eval mode: a fixed affine map per step). `ann` is a registry model built
+    with neuron='qcfs' or any nn.Module containing QCFS activations (then wrapped in TimeFolded). Returns the
+    SNN in eval mode: snn(x[T, B, ...]) -> [T, B, C]."""
     pools = [type(m).__name__ for m in ann.modules() if isinstance(m, (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d))]
     if pools:
         raise ValueError(f"the ANN uses {pools[0]}: max-pooling of spikes does not convert; use average pooling")
     snn = copy.deepcopy(ann if isinstance(ann, SpikingNet) else TimeFolded(ann))
-    if _replace_qcfs(snn, u_init) == 0:
+    if _replace_qcfs(snn, u_init, if_reset) == 0:
         raise ValueError(f"{type(ann).__name__} has no QCFS activation to convert; build the ANN with "
                          "model_kw={'neuron': 'qcfs'}")
     return snn.eval()

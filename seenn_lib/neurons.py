@@ -2,7 +2,7 @@
 
 SEENN Eq. 1-2 (LIF): u[t+1] = tau * u[t] + I[t];  s = H(u[t+1] - V);  hard reset to 0.
 IF (ANN->SNN conversion): tau = 1, spike when u >= V, reset by subtraction (keeps the residue,
-which is what makes the firing rate track the QCFS activation).
+which is what makes the firing rate track the QCFS activation) or, as a switch, to 0 (TEAS Table 1: V_reset = 0).
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import warnings
 
 import torch
 from torch import nn
+
+from .config import IF_RESETS
 
 
 class _Spike(torch.autograd.Function):
@@ -69,11 +71,12 @@ def lif_step(u, x, tau: float = 0.5, v_th: float = 1.0, width: float = 1.0, surr
     return spike, u * (1.0 - spike)
 
 
-def if_step(u, x, v_th=1.0, width: float = 1.0):
-    """One IF step. Returns (spike, u_next); fires when u >= v_th, reset by subtracting v_th."""
+def if_step(u, x, v_th=1.0, width: float = 1.0, reset: str = "subtract"):
+    """One IF step. Returns (spike, u_next); fires when u >= v_th, reset by subtracting v_th (reset="subtract")
+    or to 0 (reset="zero")."""
     u = u + x
     spike = spike_fn(u - v_th, width, fire_at_zero=True)
-    return spike, u - spike * v_th
+    return spike, u - spike * v_th if reset == "subtract" else u * (1.0 - spike)
 
 
 class SpikingNeuron(nn.Module):
@@ -86,13 +89,17 @@ class SpikingNeuron(nn.Module):
     """
 
     def __init__(self, kind: str = "lif", tau: float = 0.5, v_th: float = 1.0, width: float = 1.0,
-                 u_init: float = 0.0, surrogate: str = "triangle", temperature: float = 3.0):
+                 u_init: float = 0.0, surrogate: str = "triangle", temperature: float = 3.0,
+                 if_reset: str = "subtract"):
         super().__init__()
         if kind not in ("lif", "if"):
             raise ValueError(f"neuron kind {kind!r} is unknown: use 'lif' or 'if'")
+        if if_reset not in IF_RESETS:
+            raise ValueError(f"if_reset {if_reset!r} is unknown: use one of {IF_RESETS} (LIF always resets to 0)")
         if surrogate not in SURROGATES:
             raise ValueError(f"surrogate {surrogate!r} is unknown: use one of {SURROGATES}")
         self.kind, self.tau, self.width = kind, tau, width
+        self.if_reset = if_reset  # IF only: "subtract" v_th or reset to "zero"; LIF resets to 0 (SEENN Eq. 2)
         self.surrogate, self.temperature = surrogate, temperature
         self.v_th = v_th  # float, or a (trainable) tensor for converted SNNs
         self.u_init = u_init  # initial potential as a fraction of v_th (0.5 for QCFS conversion)
@@ -100,7 +107,9 @@ class SpikingNeuron(nn.Module):
         self.u: torch.Tensor | None = None
 
     def extra_repr(self) -> str:
-        return f"kind={self.kind}, tau={self.tau}, v_th={self.v_th}, width={self.width}, surrogate={self.surrogate}"
+        reset = f", if_reset={self.if_reset}" if self.kind == "if" else ""
+        return (f"kind={self.kind}, tau={self.tau}, v_th={self.v_th}, width={self.width}, "
+                f"surrogate={self.surrogate}{reset}")
 
     def set_time(self, time_steps: int | None) -> None:
         self.time_steps = time_steps
@@ -126,7 +135,7 @@ class SpikingNeuron(nn.Module):
     def _step(self, u, x):
         if self.kind == "lif":
             return lif_step(u, x, self.tau, self.v_th, self.width, self.surrogate, self.temperature)
-        return if_step(u, x, self.v_th, self.width)
+        return if_step(u, x, self.v_th, self.width, self.if_reset)
 
     def _step_in_place(self, u, x):
         """_step without autograd, updating the state tensor in place: the same arithmetic in the same
@@ -137,7 +146,7 @@ class SpikingNeuron(nn.Module):
             return fired.to(x.dtype), u.masked_fill_(fired, 0.0)
         fired = u.add_(x) >= self.v_th
         spike = fired.to(x.dtype)
-        return spike, u.sub_(spike * self.v_th)
+        return spike, u.sub_(spike * self.v_th) if self.if_reset == "subtract" else u.masked_fill_(fired, 0.0)
 
     def _initial(self, x):
         return torch.zeros_like(x) + self.u_init * self.v_th

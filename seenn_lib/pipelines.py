@@ -119,9 +119,11 @@ def cached_seenn2_outputs(setup: Seenn2Setup, beta: float) -> dict | None:
 
 
 def pretrained_snn(cfg: TrainConfig, tcfg: TeasConfig, device="cpu", progress: bool = True) -> tuple[SpikingNet, int]:
-    """(the SNN TEAS starts from, its T): a directly trained SNN, or the SNN converted from a QCFS ANN."""
+    """(the SNN TEAS starts from, its T): a directly trained SNN, or the SNN converted from a QCFS ANN (its IF
+    neurons reset as tcfg.conversion_reset says)."""
     if cfg.model_kw.get("neuron") == "qcfs":
-        return convert(train(cfg, device=device, progress=progress)), tcfg.time_steps or conversion_t_max(cfg)
+        snn = convert(train(cfg, device=device, progress=progress), if_reset=tcfg.conversion_reset)
+        return snn, tcfg.time_steps or conversion_t_max(cfg)
     return copy.deepcopy(train(cfg, device=device, progress=progress)), tcfg.time_steps or cfg.time_steps
 
 

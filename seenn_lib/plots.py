@@ -183,14 +183,21 @@ def certified_alpha(curve: pd.DataFrame, certified: pd.DataFrame, hand_picked: p
     return fig
 
 
-def vulnerable_layers(table: pd.DataFrame, title: str = "") -> plt.Figure:
-    """TEAS Fig. 3: firing rate of each spiking layer (bars) beside the accuracy with noise of magnitude u
-    on that layer's input current only (lines, one per u; right axis)."""
+ACTIVITY_LABELS = {"activity": "spiking activity #Act(l) (Eq. 2: spikes per step)",
+                   "rate": "spiking activity (firing rate per neuron per step)"}
+
+
+def vulnerable_layers(table: pd.DataFrame, column: str = "activity", title: str = "") -> plt.Figure:
+    """TEAS Fig. 3: the spiking activity of each spiking layer (bars: `column` of the table, "activity" for
+    Eq. 2 or "rate" per neuron) beside the accuracy with noise of magnitude u on that layer's input current
+    only (lines, one per u; right axis)."""
+    if column not in ACTIVITY_LABELS:
+        raise ValueError(f"column must be one of {sorted(ACTIVITY_LABELS)}, got {column!r}")
     layers = table.drop_duplicates("layer").sort_values("layer")
     fig, ax = plt.subplots(figsize=(7, 5))
-    sns.barplot(data=layers, x="layer", y="rate", color="lightsteelblue", ax=ax)
+    sns.barplot(data=layers, x="layer", y=column, color="lightsteelblue", ax=ax)
     ax.set_xlabel("spiking layer")
-    ax.set_ylabel("spiking activity (firing rate per neuron per step)")
+    ax.set_ylabel(ACTIVITY_LABELS[column])
     acc = ax.twinx()
     sns.lineplot(data=table.assign(layer=table.layer.astype(str), u=table.noise.map(lambda u: f"u = {u:g}")),
                  x="layer", y="accuracy_noisy", hue="u", marker="o", ax=acc, palette="flare")

@@ -151,7 +151,7 @@ def test_confidence_shift_flips():
 def test_teas_and_energy_evidence_flip():
     summary = pd.Series({"original_T": 8, "reduced_T": 4.0, "snn_accuracy": 90.0, "reduced_accuracy": 89.8,
                          "without_retraining_accuracy": 85.0, "rank_corr_activity_T": 1.0})
-    layers = pd.DataFrame({"rate_initial": [0.3, 0.2, 0.1], "T_final": [6, 4, 2]})
+    layers = pd.DataFrame({"activity_initial": [0.3, 0.2, 0.1], "T_final": [6, 4, 2]})
     flat = layers.assign(T_final=[4, 4, 4])
     history = pd.DataFrame({"epoch": [0, 1, 2], "accuracy": [85.0, 88.0, 89.8]})
     good = evidence.teas_evidence(summary, layers, layers.assign(T_final=[2, 4, 6]), history)

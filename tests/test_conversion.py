@@ -219,9 +219,10 @@ def test_converted_snn_gives_the_same_output_on_cuda():
     assert torch.allclose(cpu, gpu, atol=1e-4)
 
 
-def test_in_place_inference_loop_gives_the_if_step_spikes_bit_for_bit():
+@pytest.mark.parametrize("if_reset", ["subtract", "zero"])
+def test_in_place_inference_loop_gives_the_if_step_spikes_bit_for_bit(if_reset):
     torch.manual_seed(0)
-    neuron = ConvertedIF(torch.tensor(0.9))
+    neuron = ConvertedIF(torch.tensor(0.9), if_reset=if_reset)
     neuron.set_time(12)
     x = torch.randn(12 * 5, 7) * 0.8
     reference = neuron(x)  # grad mode: the SpikingNeuron / if_step loop
@@ -229,3 +230,18 @@ def test_in_place_inference_loop_gives_the_if_step_spikes_bit_for_bit():
         fast = neuron(x)
     assert torch.equal(fast, reference)
     assert 0 < reference.mean() < 1
+
+
+def test_reset_to_zero_converts_to_a_rate_of_one_over_ceil():
+    """if_reset="zero" (TEAS Table 1, V_reset = 0): constant input x = 0.75·λ fires every 2nd step from an
+    empty membrane (rate 1/ceil(λ/x) = 1/2), where reset by subtraction keeps the residue (rate 3/4)."""
+    ann = OneHidden()
+    snn = convert(ann, u_init=0.0, if_reset="zero")
+    neurons = [m for m in snn.modules() if isinstance(m, ConvertedIF)]
+    assert neurons and all(n.if_reset == "zero" for n in neurons)
+    for if_reset, count in [("zero", 4), ("subtract", 6)]:
+        neuron = ConvertedIF(torch.tensor(2.0), u_init=0.0, if_reset=if_reset)
+        neuron.set_time(8)
+        assert neuron(torch.full((8, 1), 1.5)).sum().item() == count
+    with pytest.raises(ValueError, match="if_reset"):
+        convert(ann, if_reset="half")

@@ -19,7 +19,7 @@ def test_every_paper_table_names_its_training_runs():
     assert by_name["resnet19_cifar10"].epochs == 300 and by_name["seenn2_resnet19_cifar10"].epochs == 75
     assert by_name["seenn2_resnet19_cifar10"].seenn2 == "seenn2_resnet19_cifar10"
     teas = by_name["teas retraining (teas_vgg16_cifar10)"]
-    assert teas.epochs == 60 and teas.cfg.time_steps == round(0.1 * 2048)  # init_ratio x T, 30 + 30 epochs
+    assert teas.epochs == 50 and teas.cfg.time_steps == round(0.1 * 2048)  # init_ratio x T, 30 + 20 epochs
     assert [r.name for r in cost_runs("paper", ["SEENN Table 4"])] == ["vggsnn_cifar10_dvs",
                                                                       "seenn2_vggsnn_cifar10_dvs"]
     with pytest.raises(ValueError, match="no paper table 'Table 9'"):

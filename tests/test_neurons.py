@@ -33,6 +33,23 @@ def test_if_resets_by_subtraction_and_fires_at_threshold():
     assert s.item() == 1.0 and u.item() == 0.0
 
 
+def test_if_reset_to_zero_drops_the_residue():
+    # x = 0.7, V = 1: u = 0.7, 1.4 (fire, reset to 0), 0.7, 1.4 (fire) -> spikes 0 1 0 1; by subtraction 0 1 1 0
+    u, out = torch.zeros(1), []
+    for _ in range(4):
+        s, u = if_step(u, torch.tensor([0.7]), reset="zero")
+        out.append((s.item(), round(u.item(), 6)))
+    assert out == [(0.0, 0.7), (1.0, 0.0), (0.0, 0.7), (1.0, 0.0)]
+    neuron = SpikingNeuron("if", if_reset="zero")
+    neuron.set_time(4)
+    x = torch.full((4, 1), 0.7)
+    assert neuron(x).flatten().tolist() == [0, 1, 0, 1]
+    with torch.no_grad():  # the in-place evaluation path
+        assert neuron(x).flatten().tolist() == [0, 1, 0, 1]
+    with pytest.raises(ValueError, match="if_reset"):
+        SpikingNeuron("if", if_reset="soft")
+
+
 def test_triangle_surrogate_gradient():
     x = torch.tensor([-1.5, -0.5, 0.0, 0.25, 2.0], requires_grad=True)
     spike_fn(x, 1.0).sum().backward()

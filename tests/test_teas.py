@@ -1,16 +1,21 @@
 """TEAS: spike-train conversion (Eq. 3), activity (Eq. 2), regulariser (Eq. 6), loss (Eq. 8), allocation,
-the per-layer-T network and noise injection, checked against hand-computed values."""
+the per-layer-T network, noise injection and the paper profile's TEAS settings (Table 1), checked against
+hand-computed values."""
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
+from seenn_lib.config import get_config, get_profile
+from seenn_lib.conversion import ConvertedIF
 from seenn_lib.layers import SpikingNet, repeat_time
 from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
-from seenn_lib.teas import (TeasConfig, TemporalAdaptiveNet, activity_regularizer, adjust, allocate, convert_train,
-                            fire_potential, input_noise, layer_parameters, rank_correlation, rate_convert, teas_loss,
-                            time_convert, vulnerability_table)
+from seenn_lib.teas import (TeasConfig, TemporalAdaptiveNet, activity_column, activity_measure, activity_regularizer,
+                            activity_table, adjust, allocate, convert_train, fire_potential, input_noise,
+                            layer_parameters, rank_correlation, rate_convert, teas_loss, time_convert,
+                            vulnerability_table)
+from seenn_lib.teas.training import decaying_adam, mean_activity
 
 
 # ---- Eq. 3, SNN-R ----
@@ -105,7 +110,40 @@ def test_activity_and_conversion_between_layers_by_hand():
     assert out[:, 0].tolist() == [[1, 1, 0], [0, 1, 0]]
     assert [a.item() for a in net.activity] == [1.5, 1.5]
     assert net.neurons_per_layer == [3, 3]
-    assert torch.allclose(net.rates(), torch.tensor([0.5, 0.5]))
+    assert torch.allclose(net.mean_activity(), torch.tensor([1.5, 1.5]))
+    assert torch.allclose(net.mean_activity("rate"), torch.tensor([0.5, 0.5]))
+
+
+class WideThenNarrow(SpikingNet):
+    """IF layer of 4 neurons -> sum of its spikes -> IF layer of 1 neuron: layers of different sizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.n1, self.n2 = SpikingNeuron("if"), SpikingNeuron("if")
+
+    def body(self, x):
+        return self.n2(self.n1(x).sum(-1, keepdim=True))
+
+
+def test_eq2_activity_and_per_neuron_rate_by_hand():
+    # layer 1, inputs 0.5, 0.5, 0.25, 0 per step over 4 steps: spikes at steps 2, 4 | 2, 4 | 4 | none, so
+    # 5 spikes / 4 steps: Eq. 2 = 1.25, rate = 1.25 / 4 = 0.3125; per step it sends 0, 2, 0, 3 to layer 2,
+    # whose potential 0 -> 2 (fire, 1) -> 1 (fire, 0) -> 3 (fire): 3 spikes / 4 steps, Eq. 2 = rate = 0.75
+    x = torch.tensor([[0.5, 0.5, 0.25, 0.0]])
+    net = TemporalAdaptiveNet(WideThenNarrow(), [4, 4])
+    net(repeat_time(x, 4))
+    assert net.mean_activity("eq2").tolist() == [1.25, 0.75]
+    assert net.mean_activity("rate").tolist() == [0.3125, 0.75]
+    # the two definitions rank the layers oppositely, so the allocations flip (t_max 8, mean T <= 4)
+    data = TensorDataset(x, torch.tensor([0]))
+    eq2, rate = (mean_activity(net, data, "cpu", m) for m in ("eq2", "rate"))
+    assert eq2.tolist() == [1.25, 0.75] and rate.tolist() == [0.3125, 0.75]
+    assert allocate(eq2, 8, 0.5) == [8, 1] and allocate(rate, 8, 0.5) == [1, 8]
+    table = activity_table(torch.tensor([[1.25, 0.75]]), torch.tensor([4, 1]), [4, 4])
+    assert table[activity_column("eq2")].tolist() == [1.25, 0.75]
+    assert table[activity_column("rate")].tolist() == [0.3125, 0.75]
+    with pytest.raises(ValueError, match="activity measure"):
+        activity_measure(torch.ones(2), [4, 1], "per_neuron")
 
 
 def test_uniform_time_steps_reproduce_the_plain_snn():
@@ -129,7 +167,7 @@ def test_gradients_reach_every_layer_through_conversions(coding):
     snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=4)
     net = TemporalAdaptiveNet(snn, [6, 2, 4], coding=coding)
     out = net(repeat_time(torch.randn(4, 1, 28, 28) * 2, 6))
-    teas_loss(out, torch.tensor([0, 1, 2, 3]), net.rates(), torch.tensor([1.0, 2.0, 3.0]), lam=0.1).backward()
+    teas_loss(out, torch.tensor([0, 1, 2, 3]), net.mean_activity(), torch.tensor([1.0, 2.0, 3.0]), lam=0.1).backward()
     convs = [m for m in snn.modules() if isinstance(m, nn.Conv2d)]
     assert all(c.weight.grad is not None and c.weight.grad.abs().sum() > 0 for c in convs)
 
@@ -147,10 +185,45 @@ def test_regularizer_and_loss_by_hand():
     reg = activity_regularizer(act, params)
     assert reg.item() == pytest.approx(10 / 0.5 + 10 / 0.25)  # sum_k act*para = 10
     reg.backward()
-    assert act.grad.tolist() == pytest.approx([10 * (2 + 4), 20 * (2 + 4)])  # para_k * sum_l 1/act_l
+    assert act.grad.tolist() == pytest.approx([10 / 0.5, 20 / 0.25])  # para_l / act_l
     outputs = torch.zeros(3, 2, 4)  # uniform logits: CE = log 4
     loss = teas_loss(outputs, torch.tensor([0, 3]), torch.tensor([0.5, 0.25]), params, lam=0.3)
     assert loss.item() == pytest.approx(torch.log(torch.tensor(4.0)).item() + 0.3 * 60 / 30)
+
+
+def test_regularizer_is_weaker_per_parameter_on_more_active_layers():
+    """Eq. 6 read layer by layer: three layers of equal #Para = 100 at activities 0.5, 0.1, 0.02. The value is
+    Eq. 6's, (Σ_k act·para) · Σ_l 1/act_l = 62 · (2 + 10 + 50) = 3844; the gradient on layer l is para/act_l
+    = 200, 1000, 5000, i.e. 2, 10, 50 per parameter: strictly less on the more active layer. (Holding every
+    1/act constant instead gives para · 62 = 6200 on each, the same pressure everywhere.)"""
+    act = torch.tensor([0.5, 0.1, 0.02], requires_grad=True)
+    params = torch.full((3,), 100.0)
+    reg = activity_regularizer(act, params)
+    assert reg.item() == pytest.approx(3844.0)
+    reg.backward()
+    assert act.grad.tolist() == pytest.approx([200.0, 1000.0, 5000.0])
+    per_parameter = act.grad / params
+    assert per_parameter[0] < per_parameter[1] < per_parameter[2]
+
+
+def test_regularizer_gradient_on_the_weights_does_not_depend_on_the_activity_unit():
+    """Each layer's term #Act(l)·#Para(l) / sg(#Act(l)) is unit-free, so Eq. 2 and the per-neuron rate (Eq. 2
+    over a constant) send the same gradient to the weights, while the regulariser's values differ."""
+    torch.manual_seed(0)
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=2)
+    net = TemporalAdaptiveNet(snn, [4, 4, 4])
+    x, params = repeat_time(torch.randn(4, 1, 28, 28) * 2, 4), torch.tensor([22.0, 80.0, 304.0])
+    grads, values = {}, {}
+    for measure in ("eq2", "rate"):
+        snn.zero_grad()
+        net(x)
+        reg = activity_regularizer(net.mean_activity(measure), params)
+        reg.backward()
+        values[measure] = reg.item()
+        grads[measure] = [m.weight.grad.clone() for m in snn.modules() if isinstance(m, nn.Conv2d)]
+    assert all(g.abs().sum() > 0 for g in grads["eq2"])
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(grads["eq2"], grads["rate"]))
+    assert values["eq2"] != pytest.approx(values["rate"])
 
 
 # ---- allocation and adjustment ----
@@ -187,6 +260,55 @@ def test_input_noise_and_vulnerability_table():
     assert list(quiet.layer) == [0, 1, 2] and (quiet.accuracy_noisy == quiet.accuracy_clean).all()
     assert len(table) == 6 and (table.accuracy_drop == table.accuracy_clean - table.accuracy_noisy).all()
     assert set(table.columns) >= {"activity", "rate", "accuracy_drop", "name"}
+
+
+def test_noise_is_in_units_of_the_layer_threshold():
+    """input_noise adds u·V_th·N(0, 1): at the same u and seed, a layer of threshold 3 (plain IF or converted
+    with λ = 3) gets exactly 3x the noise of a threshold-1 layer."""
+    seen = {}
+    neurons = {"1": SpikingNeuron("if", v_th=1.0), "3": SpikingNeuron("if", v_th=3.0),
+               "λ3": ConvertedIF(torch.tensor(3.0))}
+    for name, neuron in neurons.items():
+        neuron.set_time(1)
+        with input_noise(neuron, 0.1, seed=4):
+            hook = neuron.register_forward_pre_hook(lambda m, i, name=name: seen.__setitem__(name, i[0].clone()))
+            neuron(torch.zeros(1, 1000))
+            hook.remove()
+    assert torch.allclose(seen["3"], 3 * seen["1"]) and torch.allclose(seen["λ3"], seen["3"])
+    assert seen["1"].std().item() == pytest.approx(0.1, rel=0.1)
+
+
+# ---- the paper profile (TEAS Table 1) ----
+def test_paper_profile_follows_teas_table_1():
+    tcfg = get_profile("paper").teas
+    assert (tcfg.experiment, tcfg.time_steps, tcfg.conversion_reset, tcfg.activity) == \
+        ("teas_vgg16_cifar10", 2048, "zero", "eq2")
+    assert (tcfg.adjust_epochs, tcfg.adjust_every, tcfg.finetune_epochs) == (30, 3, 20)  # N_r = 30, then fine-tuning
+    assert (tcfg.lr, tcfg.finetune_lr, tcfg.lr_decay, tcfg.batch_size) == (1e-4, 1e-4, 0.99, 16)
+    assert tcfg.target_ratio == pytest.approx(40.5 / 2048, abs=5e-4)  # Table 2: T = 2048 -> 40.5
+    for name in ("teas_vgg16_cifar10", "teas_resnet20_cifar10", "teas_resnet34_imagenet"):
+        cfg = get_config("paper", name)  # N_p = 150 pretraining epochs, Adam at 5e-4, batch size 64
+        assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size, cfg.model_kw) == \
+            ("adam", 5e-4, 150, 64, {"neuron": "qcfs"})
+    assert TeasConfig(**{**tcfg.__dict__}) == tcfg  # validates
+
+
+@pytest.mark.parametrize("bad, message", [({"activity": "per_neuron"}, "TeasConfig.activity must be one of"),
+                                          ({"conversion_reset": "soft"}, "TeasConfig.conversion_reset"),
+                                          ({"lr_decay": 0.0}, "lr_decay"), ({"coding": "burst"}, "TeasConfig.coding")])
+def test_teas_config_rejects_bad_values_clearly(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TeasConfig(**bad)
+
+
+def test_learning_rate_decays_once_per_epoch():
+    opt, sched = decaying_adam(nn.Linear(2, 1), lr=1e-3, decay=0.5, steps_per_epoch=3)
+    lrs = []
+    for _ in range(7):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([1e-3] * 3 + [5e-4] * 3 + [2.5e-4])
 
 
 def test_rank_correlation_by_hand():

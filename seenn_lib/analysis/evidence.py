@@ -122,7 +122,7 @@ def teas_evidence(summary: pd.Series, layers: pd.DataFrame, unregularised: pd.Da
     """Notebook 12 (TEAS Table 2, Fig. 5-7) from a TEAS run's summary row, its per-layer table (activity at the
     start, final T_l), the per-layer table of the same run without the regulariser, and its history (epoch,
     accuracy; epoch 0 is the initial allocation before retraining)."""
-    follows = {name: rank_correlation(t.rate_initial, t.T_final) for name, t in
+    follows = {name: rank_correlation(t.activity_initial, t.T_final) for name, t in
                {"with": layers, "without": unregularised}.items()}
     epochs = history.sort_values("epoch").accuracy
     return {"TEAS-02": summary.original_T / summary.reduced_T,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import ci, mini, paper, smoke
-from .schema import CODINGS, LOSS_NAMES, PolicySpec, Profile, TeasConfig, TrainConfig
+from .schema import ACTIVITY_MEASURES, CODINGS, IF_RESETS, LOSS_NAMES, PolicySpec, Profile, TeasConfig, TrainConfig
 
 PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini": mini.PROFILE, "paper": paper.PROFILE}
 
@@ -90,7 +90,7 @@ def conversion_match_t(cfg: TrainConfig) -> int:
     return min(_per_dataset(CONVERSION_MATCH_T, cfg, "conversion_match_t"), conversion_t_max(cfg))
 
 
-__all__ = ["CODINGS", "CONVERSION_EXIT_T_MAX", "CONVERSION_MATCH_T", "CONVERSION_T_MAX", "LOSS_NAMES", "PROFILES",
-           "PolicySpec", "Profile", "TeasConfig", "TrainConfig", "conversion_match_t", "conversion_t_max",
-           "exit_t_max", "experiment_of", "get_config", "get_profile", "group", "list_profiles",
-           "notebook_parameters", "profile_configs", "profile_table"]
+__all__ = ["ACTIVITY_MEASURES", "CODINGS", "CONVERSION_EXIT_T_MAX", "CONVERSION_MATCH_T", "CONVERSION_T_MAX",
+           "IF_RESETS", "LOSS_NAMES", "PROFILES", "PolicySpec", "Profile", "TeasConfig", "TrainConfig",
+           "conversion_match_t", "conversion_t_max", "exit_t_max", "experiment_of", "get_config", "get_profile",
+           "group", "list_profiles", "notebook_parameters", "profile_configs", "profile_table"]

@@ -7,6 +7,10 @@ from dataclasses import asdict, dataclass, field, replace
 # MSE term (the official code) | Eq. 11 read literally, on the running means f_t
 LOSS_NAMES = ("tet", "ce", "tet_mse", "running_mean_ce")
 CODINGS = ("rate", "time")  # TEAS §3.2 spike-train conversion: SNN-R | SNN-T
+# TEAS #Act(l): "eq2" fired spikes of the whole layer per timestep (Eq. 2) | "rate" the same per neuron
+ACTIVITY_MEASURES = ("eq2", "rate")
+# IF reset of a converted SNN: "subtract" V_th (keeps the residue; QCFS, Han & Roy's RMP) | "zero" (V_reset = 0)
+IF_RESETS = ("subtract", "zero")
 
 
 @dataclass
@@ -58,15 +62,18 @@ class TeasConfig:
     """TEAS-only knobs; the pretrained SNN is the row `experiment` of the profile's experiments."""
     experiment: str = "teas"
     time_steps: int = 0  # T of every layer before TEAS; 0: the SNN config's (converted SNNs: conversion_t_max)
+    conversion_reset: str = "subtract"  # IF reset of a converted SNN (IF_RESETS); directly trained LIF: always 0
+    activity: str = "eq2"  # #Act(l) behind allocation, adjustment, the regulariser and the figures
     target_ratio: float = 0.45  # final mean T_l / T
     init_ratio: float = 0.7  # mean T_l / T after the initial allocation
     t_min: int = 1
     lam: float = 0.5  # λ of Eq. 8
-    adjust_epochs: int = 2  # training with periodic adjustment (Table 1: lr 5e-4)
+    adjust_epochs: int = 2  # training with periodic adjustment
     adjust_every: int = 1
-    finetune_epochs: int = 1  # after the final adjustment (Table 1: lr 1e-4)
-    lr: float = 5e-4
-    finetune_lr: float = 1e-4
+    finetune_epochs: int = 1  # after the final adjustment
+    lr: float = 5e-4  # Adam, adjustment phase
+    finetune_lr: float = 1e-4  # Adam, fine-tuning phase
+    lr_decay: float = 1.0  # the learning rate is multiplied by this after every epoch of a phase (1: constant)
     batch_size: int = 128
     loss: str = "ce"
     coding: str = "rate"
@@ -85,9 +92,14 @@ class TeasConfig:
         if self.adjust_epochs < 0 or self.finetune_epochs < 0 or self.adjust_every < 1:
             raise ValueError("adjust_epochs and finetune_epochs must be >= 0 and adjust_every >= 1, got "
                              f"{self.adjust_epochs}, {self.finetune_epochs}, {self.adjust_every}")
-        if self.coding not in CODINGS or self.loss not in LOSS_NAMES:
-            raise ValueError(f"coding must be one of {CODINGS} and loss one of {LOSS_NAMES}, "
-                             f"got {self.coding!r}, {self.loss!r}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay (the per-epoch factor on the learning rate) must be in (0, 1], "
+                             f"got {self.lr_decay}")
+        for name, value, choices in [("coding", self.coding, CODINGS), ("loss", self.loss, LOSS_NAMES),
+                                     ("activity", self.activity, ACTIVITY_MEASURES),
+                                     ("conversion_reset", self.conversion_reset, IF_RESETS)]:
+            if value not in choices:
+                raise ValueError(f"TeasConfig.{name} must be one of {choices}, got {value!r}")
 
     def with_(self, **changes) -> "TeasConfig":
         return replace(self, **changes)

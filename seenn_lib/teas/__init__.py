@@ -1,23 +1,25 @@
 """TEAS: per-layer timesteps chosen from spiking activity (anonymous ICLR submission, §3).
 
-- Spiking activity #Act(l) = fired spikes / timesteps (Eq. 2), per layer and per sample, from forward hooks.
-- Vulnerable layers (§3.1, Fig. 3): noise added to one layer's input current at a time.
+- Spiking activity #Act(l) = fired spikes / timesteps (Eq. 2), per layer and per sample, from forward hooks;
+  TeasConfig.activity = "rate" divides it by the layer's neurons instead.
+- Vulnerable layers (§3.1, Fig. 3): noise (in units of the layer's threshold) on one layer's input at a time.
 - Spike-train conversion between layers of different T (§3.2, Eq. 3): rate coding (SNN-R) and time coding
   (SNN-T), with a straight-through gradient so the network trains through it.
-- Training (§3.3): initial allocation from activity, the regulariser of Eq. 6 in the loss of Eq. 8, periodic
-  temporal adjustment, a final adjustment and fine-tuning (Adam, TEAS Table 1).
+- Training (§3.3): initial allocation from activity, the regulariser of Eq. 6 (weaker on active layers) in
+  the loss of Eq. 8, periodic temporal adjustment, a final adjustment and fine-tuning (Adam, TEAS Table 1).
 
 No official code exists; the choices the paper leaves open are stated where they are made.
 """
 from ..config import TeasConfig
-from .activity import activity_table, layer_summary, rank_correlation, vulnerability_table
+from .activity import activity_column, activity_table, layer_summary, rank_correlation, vulnerability_table
 from .allocation import activity_regularizer, adjust, allocate, teas_loss
-from .network import (TemporalAdaptiveNet, input_noise, layer_activity, layer_names, layer_parameters,
-                      run_adaptive)
+from .network import (TemporalAdaptiveNet, activity_measure, input_noise, layer_activity, layer_names,
+                      layer_parameters, run_adaptive)
 from .spike_trains import convert_train, fire_potential, leading_train, rate_convert, single_spike_train, time_convert
 from .training import TeasTraining, teas_key
 
-__all__ = ["TeasConfig", "TeasTraining", "TemporalAdaptiveNet", "activity_regularizer", "activity_table", "adjust",
-           "allocate", "convert_train", "fire_potential", "input_noise", "layer_activity", "layer_names",
-           "layer_parameters", "layer_summary", "leading_train", "rank_correlation", "rate_convert", "run_adaptive",
-           "single_spike_train", "teas_key", "teas_loss", "time_convert", "vulnerability_table"]
+__all__ = ["TeasConfig", "TeasTraining", "TemporalAdaptiveNet", "activity_column", "activity_measure",
+           "activity_regularizer", "activity_table", "adjust", "allocate", "convert_train", "fire_potential",
+           "input_noise", "layer_activity", "layer_names", "layer_parameters", "layer_summary", "leading_train",
+           "rank_correlation", "rate_convert", "run_adaptive", "single_spike_train", "teas_key", "teas_loss",
+           "time_convert", "vulnerability_table"]

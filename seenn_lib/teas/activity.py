@@ -9,14 +9,23 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
+from ..config import ACTIVITY_MEASURES
 from ..layers import SpikingNet
-from .network import TemporalAdaptiveNet, input_noise, layer_names, run_adaptive
+from .network import TemporalAdaptiveNet, activity_measure, input_noise, layer_names, run_adaptive
+
+
+def activity_column(measure: str) -> str:
+    """The activity_table column that holds #Act(l) under TeasConfig.activity = `measure`."""
+    if measure not in ACTIVITY_MEASURES:
+        raise ValueError(f"activity measure must be one of {ACTIVITY_MEASURES}, got {measure!r}")
+    return "activity" if measure == "eq2" else "rate"
 
 
 def activity_table(activity: torch.Tensor, neurons: torch.Tensor, time_steps: Sequence[int],
                    names: Sequence[str] | None = None) -> pd.DataFrame:
-    """Tidy per-sample, per-layer table: sample, layer, name, time_steps, neurons, activity (Eq. 2: spikes
-    per timestep), rate (activity / neurons: the mean firing probability of a neuron per step)."""
+    """Tidy per-sample, per-layer table: sample, layer, name, time_steps, neurons, activity (Eq. 2: the
+    layer's spikes per timestep, measure "eq2"), rate (activity / neurons: the firing probability of one
+    neuron per step, measure "rate")."""
     n, n_layers = activity.shape
     names = names or [f"layer {i}" for i in range(n_layers)]
     return pd.DataFrame({
@@ -26,7 +35,7 @@ def activity_table(activity: torch.Tensor, neurons: torch.Tensor, time_steps: Se
         "time_steps": np.tile(np.asarray(time_steps), n),
         "neurons": np.tile(neurons.numpy(), n),
         "activity": activity.flatten().numpy(),
-        "rate": (activity / neurons).flatten().numpy(),
+        "rate": activity_measure(activity, neurons, "rate").flatten().numpy(),
     })
 
 
@@ -47,8 +56,9 @@ def rank_correlation(a: Sequence[float], b: Sequence[float]) -> float:
 
 def vulnerability_table(snn: SpikingNet, time_steps: int, dataset, magnitudes: Sequence[float] = (0.1,),
                         device="cpu", batch_size: int = 256, seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """TEAS Fig. 3: for each noise magnitude u and spiking layer, accuracy with noise on that layer's input
-    current only, beside the layer's activity in the clean network. One tidy row per (u, layer)."""
+    """TEAS Fig. 3: for each noise magnitude u and spiking layer, accuracy with noise of std u·V_th (the
+    layer's firing threshold, input_noise) on that layer's input current only, beside the layer's activity
+    (both measures) in the clean network. One tidy row per (u, layer)."""
     net = TemporalAdaptiveNet(snn, [time_steps] * len(snn.neurons()))
     clean_correct, activity, neurons = run_adaptive(net, dataset, device, batch_size, progress, "clean")
     summary = layer_summary(activity_table(activity, neurons, net.time_steps, layer_names(snn)))

@@ -12,25 +12,34 @@ from .spike_trains import check_steps
 
 
 def activity_regularizer(activity: torch.Tensor, params: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """TEAS Eq. 6: ℓ_r = Σ_l (Σ_k #Act(k)·#Para(k)) / #Act(l).
+    """TEAS Eq. 6: ℓ_r = Σ_l (Σ_k #Act(k)·#Para(k)) / #Act(l), read layer by layer.
 
-    The 1/#Act(l) factors are the per-layer regularisation strengths and are held constant in the
-    gradient: differentiating through them would *raise* the activity of quiet layers, against the
-    paper's purpose of a weaker penalty on the vulnerable (active) layers."""
+    The value is Eq. 6's, (Σ_k #Act(k)·#Para(k)) · Σ_l 1/#Act(l). Our reading of its gradient: the l-th term
+    of the outer sum is layer l's penalty, the network's cost Σ_k #Act(k)·#Para(k) at the strength
+    1/#Act(l); it acts on layer l's own activity only, with the strength held constant. So
+    ∂ℓ_r/∂#Act(l) = #Para(l)/#Act(l): per parameter 1/#Act(l), weaker on the more active (vulnerable) layers,
+    as §3.3 states ("a weaker regularization to the more vulnerable layers") and §4.2 ("penalize more on
+    smaller layers"). Differentiating Eq. 6 as written gives #Para(l)·Σ_k 1/#Act(k) − (Σ_k #Act(k)·#Para(k)) /
+    #Act(l)², which *raises* the activity of quiet layers; holding every 1/#Act(k) constant gives
+    #Para(l)·Σ_k 1/#Act(k), the same pressure per parameter on every layer. Each layer's term is invariant
+    to the unit of its activity, so the gradient reaching a layer's spikes is the same whether #Act is Eq. 2
+    or the per-neuron rate; the measure changes the value of ℓ_r, the allocation and the adjustment."""
     if activity.shape != params.shape or activity.dim() != 1:
         raise ValueError(f"activity and params must both be [L], got {tuple(activity.shape)} and {tuple(params.shape)}")
-    weighted = (activity * params).sum()
-    return (weighted / activity.detach().clamp(min=eps)).sum()
+    cost = activity * params
+    others = cost.sum().detach() - cost.detach()  # the rest of the network's cost: a constant in layer l's term
+    return ((cost + others) / activity.detach().clamp(min=eps)).sum()
 
 
-def teas_loss(outputs: torch.Tensor, target: torch.Tensor, rates: torch.Tensor, params: torch.Tensor,
+def teas_loss(outputs: torch.Tensor, target: torch.Tensor, activity: torch.Tensor, params: torch.Tensor,
               lam: float, loss: str = "ce") -> torch.Tensor:
     """TEAS Eq. 8: L = L_CE + λ·ℓ_r, with L_CE the cross-entropy of the mean output (Eq. 7, loss='ce') or
-    TET ('tet'), and ℓ_r (Eq. 6) divided by Σ #Para so one λ suits every network size."""
+    TET ('tet'), and ℓ_r (Eq. 6) of the per-layer activity [L] divided by Σ #Para so one λ suits every
+    network size."""
     base = LOSSES[loss](outputs, target)
     if lam == 0:
         return base
-    return base + lam * activity_regularizer(rates, params) / params.sum()
+    return base + lam * activity_regularizer(activity, params) / params.sum()
 
 
 def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1,

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..config import CODINGS
+from ..config import ACTIVITY_MEASURES, CODINGS
 from ..data import make_loader
 from ..devices import resolve_device
 from ..layers import SpikingNet, repeat_time
@@ -23,6 +23,17 @@ def layer_activity(spikes: torch.Tensor) -> torch.Tensor:
     return spikes.flatten(2).sum((0, 2)) / spikes.shape[0]
 
 
+def activity_measure(activity: torch.Tensor, neurons, measure: str = "eq2") -> torch.Tensor:
+    """#Act(l) as TeasConfig.activity defines it, from Eq. 2 activity [..., L] and neurons per layer [L]:
+    "eq2" the activity itself (fired spikes of the whole layer per timestep, the paper's definition), "rate"
+    activity / neurons (the firing probability of one neuron per step, blind to the layer's size)."""
+    if measure not in ACTIVITY_MEASURES:
+        raise ValueError(f"activity measure must be one of {ACTIVITY_MEASURES}, got {measure!r}")
+    if measure == "eq2":
+        return activity
+    return activity / torch.as_tensor(neurons, dtype=activity.dtype, device=activity.device)
+
+
 class TemporalAdaptiveNet(nn.Module):
     """A SpikingNet whose l-th spiking layer (in `snn.neurons()` order) runs time_steps[l] steps.
 
@@ -30,8 +41,8 @@ class TemporalAdaptiveNet(nn.Module):
     inside a forward hook, so the wrapped model is unchanged outside this wrapper's forward. The input
     x_seq has time_steps[0] steps (direct encoding: repeat_time(x, net.input_steps)); the output is
     [time_steps[-1], B, C]. Layers whose outputs are added (residual blocks) must share one T.
-    After each forward, `activity[l]` holds layer l's spikes/step per sample ([B], differentiable) and
-    `neurons_per_layer[l]` its number of neurons, so `activity[l] / neurons_per_layer[l]` is its rate.
+    After each forward, `activity[l]` holds layer l's spikes/step per sample (Eq. 2, [B], differentiable) and
+    `neurons_per_layer[l]` its number of neurons; mean_activity(measure) gives their batch means.
     """
 
     def __init__(self, snn: SpikingNet, time_steps: Sequence[int], coding: str = "rate"):
@@ -92,9 +103,9 @@ class TemporalAdaptiveNet(nn.Module):
         t_out = self.time_steps[layer + 1]
         return convert_train(train, potential, t_out, neuron.v_th, self.coding).flatten(0, 1)
 
-    def rates(self) -> torch.Tensor:
-        """[L] batch-mean firing rate of each layer in the last forward (activity / neurons), differentiable."""
-        return torch.stack([a.mean() / n for a, n in zip(self.activity, self.neurons_per_layer)])
+    def mean_activity(self, measure: str = "eq2") -> torch.Tensor:
+        """[L] batch mean of each layer's #Act(l) in the last forward (activity_measure), differentiable."""
+        return activity_measure(torch.stack([a.mean() for a in self.activity]), self.neurons_per_layer, measure)
 
 
 def layer_names(snn: nn.Module) -> list[str]:
@@ -128,8 +139,9 @@ def layer_parameters(snn: SpikingNet, x_seq: torch.Tensor) -> list[int]:
 
 @contextmanager
 def input_noise(neuron: SpikingNeuron, magnitude: float, seed: int = 0):
-    """Add magnitude · N(0, 1) (in units of the input current, V_th = 1 in the smoke models) to one spiking
-    layer's input current while the context is open (TEAS §3.1)."""
+    """Add magnitude · V_th · N(0, 1) to one spiking layer's input current while the context is open (TEAS
+    §3.1): the noise is in units of that layer's firing threshold, so a converted SNN (V_th = λ, one per layer)
+    and a directly trained one (V_th = 1) see the same relative disturbance at the same magnitude."""
     if magnitude < 0:
         raise ValueError(f"noise magnitude must be >= 0, got {magnitude}")
     generators: dict = {}
@@ -137,7 +149,8 @@ def input_noise(neuron: SpikingNeuron, magnitude: float, seed: int = 0):
     def add(module, inputs):
         x = inputs[0]
         gen = generators.setdefault(x.device, torch.Generator(device=x.device).manual_seed(seed))
-        return (x + magnitude * torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype),)
+        noise = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
+        return (x + noise * (magnitude * neuron.v_th),)
 
     handle = neuron.register_forward_pre_hook(add)
     try:

@@ -77,11 +77,12 @@ def fire_potential(neuron: SpikingNeuron, current: torch.Tensor, spikes: torch.T
     """The membrane potential of each step before firing and reset, [T, ...], rebuilt from the neuron's
     input current [T, ...] and output spikes [T, ...] (the neuron itself keeps only the post-reset state)."""
     u = torch.zeros_like(current[0]) + neuron.u_init * neuron.v_th
-    if neuron.kind == "if":  # reset by subtraction: u_pre(t) = u0 + sum_{i<=t} x_i - v_th * sum_{i<t} s_i
+    if neuron.kind == "if" and neuron.if_reset == "subtract":  # u_pre(t) = u0 + Σ_{i<=t} x_i − v_th·Σ_{i<t} s_i
         return u + current.cumsum(0) - neuron.v_th * (spikes.cumsum(0) - spikes)
+    tau = neuron.tau if neuron.kind == "lif" else 1.0
     potentials = []
-    for x_t, s_t in zip(current, spikes):  # LIF, hard reset to 0
-        u = neuron.tau * u + x_t
+    for x_t, s_t in zip(current, spikes):  # hard reset to 0 (LIF, or IF with if_reset="zero")
+        u = tau * u + x_t
         potentials.append(u)
         u = u * (1 - s_t)
     return torch.stack(potentials)

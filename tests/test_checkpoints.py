@@ -19,6 +19,7 @@ from seenn_lib.data import DatasetSpec, register_dataset
 from seenn_lib.layers import repeat_time
 from seenn_lib.logits import running_mean
 from seenn_lib.models import create_model
+from test_models_paper import _excite_batchnorm
 
 
 def _blocks(per_stage):
@@ -148,14 +149,7 @@ CASES = {  # source, model, switches that make ours the official network, kw, in
 
 def _excited(model):
     """Random non-trivial weights (BN statistics, QCFS thresholds) so that neurons fire and reset."""
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.2, 0.2)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(1.0, 2.0)
-            m.bias.data.uniform_(0.0, 0.5)
-        elif isinstance(m, nn.Linear):
-            m.weight.data.mul_(8.0)
+    _excite_batchnorm(model)
     for name, p in model.named_parameters():
         if name.endswith("threshold"):
             p.data.uniform_(0.5, 2.0)

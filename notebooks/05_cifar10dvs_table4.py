@@ -21,8 +21,10 @@
 #
 # Here: events are read and integrated into 10 frames by SpikingJelly (optional extra `dvs`), resized to
 # 48x48 and split 9:1 per class; the VGGSNN is trained with the TET loss and SEENN-I swept over α. In
-# `smoke` and `ci` the events are a small synthetic set in SpikingJelly's own format (10 classes, 10
-# recordings each) and the network is narrow: a **pipeline check, not comparable to the paper**.
+# `smoke` and `ci` the events are `standin-cifar10-dvs`: simulated DVS recordings of Fashion-MNIST images,
+# each moved along three saccades as N-MNIST was recorded (a pixel fires when its log intensity has changed
+# by a contrast threshold), 200 per class in SpikingJelly's own format and integrated by the same code. The
+# network is narrow: the claims below test the paper's scale-free findings on it, not its absolute numbers.
 
 # %% tags=["parameters"]
 profile = "smoke"

@@ -9,7 +9,7 @@ from pathlib import Path
 from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, neurons_command, resnet_run
 from .bench.gpu_check import gpu_check
 from .config import experiment_of, get_config, profile_configs
-from .data import DEFAULT_ROOT, dataset_spec
+from .data import DEFAULT_ROOT, STANDINS, dataset_spec, make_standin
 from .exits import alpha_sweep, fixed_sweep
 from .notebooks import BUILD, explorer_dashboard, reproduce
 from .pipelines import cached_logits
@@ -19,7 +19,10 @@ from .train import model_dir, train
 
 def _data(args):
     spec, root = dataset_spec(args.name), Path(args.root or DEFAULT_ROOT)
-    if spec.prepare is not None:
+    if args.name in STANDINS:
+        folder, made = make_standin(args.name, root)
+        print(f"made {folder}" if made else f"{folder} is already there: nothing to do (delete it to remake it)")
+    elif spec.prepare is not None:
         print(spec.prepare(root))
     else:  # downloaded by hand: the loader checks the layout and names what is missing
         spec.load(root)
@@ -109,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m seenn_lib", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("data", help="make a dataset available under data/")
-    d.add_argument("name")
+    d = sub.add_parser("data", help="make a dataset available under data/ (the stand-ins: made from Fashion-MNIST)")
+    d.add_argument("name", help=f"a dataset name, e.g. fashion-mnist, cifar10, {', '.join(STANDINS)}")
     d.add_argument("--root", default=None)
     d.set_defaults(func=_data)
 

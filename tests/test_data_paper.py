@@ -11,10 +11,12 @@ from seenn_lib.data import fashion_mnist
 from seenn_lib.cli import main
 from seenn_lib.config import profile_configs
 from seenn_lib.data import (dataset_spec, load_cifar, load_dvs_folder, load_image_folder, make_loader,
-                            split_per_class, to_time_first, write_dvs_events, write_image_folder)
+                            split_per_class, to_time_first)
+from seenn_lib.data.standins import wnid, write_dvs_standin, write_imagenet_standin
 from seenn_lib.models import create_model
 from seenn_lib.policy import PolicyNet
 from seenn_lib.train import LOSSES, build_model
+from test_standins import fake_fashion_images
 
 
 def write_fake_cifar(root, name, per_file=6, seed=0):
@@ -38,8 +40,9 @@ def fake_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("fake_data")
     write_fake_cifar(root, "cifar10")
     write_fake_cifar(root, "cifar100")
-    write_image_folder(root / "imagenet", classes=3, train_per_class=2, val_per_class=1, size=40)
-    write_dvs_events(root / "cifar10_dvs", per_class=5, events=400)
+    train, test = fake_fashion_images(40, 0), fake_fashion_images(10, 1)
+    write_imagenet_standin(root / "imagenet", train, test, n_train=6, n_val=3, size=40)  # ImageNet's layout
+    write_dvs_standin(root / "cifar10_dvs", train, test, per_class=5)  # SpikingJelly's CIFAR10-DVS layout
     return root
 
 
@@ -70,12 +73,13 @@ def test_cifar_layout_transforms_and_a_training_step(fake_root, name, model, cla
 
 def test_imagenet_folder_views_and_a_training_step(fake_root):
     train, test = load_image_folder(fake_root / "imagenet")
-    assert len(train) == 6 and len(test) == 3 and train.classes == ["class000", "class001", "class002"]
+    first_six = fake_fashion_images(40, 0)[1][:6]
+    assert len(train) == 6 and len(test) == 3 and train.classes == [wnid(k) for k in sorted(set(first_six))]
     assert train[0][0].shape == test[0][0].shape == (3, 224, 224)
     xb, yb = next(iter(make_loader(train, 2, shuffle=True)))
     policy = PolicyNet(create_model("resnet8", 4, in_channels=3, neuron="relu"), input_size=112)  # SEENN §4.1
     assert policy.prepare(xb).shape == (2, 3, 112, 112)
-    _one_training_step(create_model("sew_resnet34", 3, width_mult=0.0625), xb, yb, 1)
+    _one_training_step(create_model("sew_resnet34", len(train.classes), width_mult=0.0625), xb, yb, 1)
 
 
 def test_cifar10_dvs_frames_split_and_a_training_step(fake_root):

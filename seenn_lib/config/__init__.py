@@ -11,14 +11,17 @@ PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini"
 
 # T_max at which SNNs converted from QCFS ANNs are evaluated, per dataset: SEENN Tables 2-3 (8 on CIFAR,
 # 64 on ImageNet); 32 on Fashion-MNIST for the smoke/ci curves of T = 2..32.
-CONVERSION_T_MAX: dict[str, int] = {"fashion-mnist": 32, "cifar10": 8, "cifar100": 8, "imagenet": 64}
+CONVERSION_T_MAX: dict[str, int] = {"fashion-mnist": 32, "cifar10": 8, "cifar100": 8, "imagenet": 64,
+                                    "standin-cifar10": 8}
 # T_max of the converted SNN that SEENN-I runs on. Table 2 runs SEENN-I on the CIFAR SNN of T_max = 8, the T
 # it compares QCFS at, and Table 3 on ImageNet's of 64; Fashion-MNIST follows CIFAR (compared at T = 8),
 # while its curve still runs to CONVERSION_T_MAX = 32. At T_max = 32 the samples that never reach α (a
 # 1-epoch smoke ANN is far less confident than a 300-epoch one) would run 32 steps each.
-CONVERSION_EXIT_T_MAX: dict[str, int] = {"fashion-mnist": 8, "cifar10": 8, "cifar100": 8, "imagenet": 64}
+CONVERSION_EXIT_T_MAX: dict[str, int] = {"fashion-mnist": 8, "cifar10": 8, "cifar100": 8, "imagenet": 64,
+                                         "standin-cifar10": 8}
 # the T at which Tables 2-3 compare QCFS with SEENN-I: 8 on CIFAR (and Fashion-MNIST), 32 on ImageNet
-CONVERSION_MATCH_T: dict[str, int] = {"fashion-mnist": 8, "cifar10": 8, "cifar100": 8, "imagenet": 32}
+CONVERSION_MATCH_T: dict[str, int] = {"fashion-mnist": 8, "cifar10": 8, "cifar100": 8, "imagenet": 32,
+                                      "standin-cifar10": 8}
 
 
 def list_profiles() -> list[str]:

@@ -7,13 +7,13 @@ EXPERIMENTS = {
                         optimizer="adam", lr=1e-3, model_kw={"width": 8, "neuron": "qcfs", "threshold": 2.0}),
     "teas": TrainConfig(time_steps=8, epochs=1, train_subset=600, test_subset=300, batch_size=64,
                         model_kw={"width": 8}),
-    "imagenet_resnet34": TrainConfig(dataset="imagenet_synthetic", model="resnet34", time_steps=2, epochs=1,
+    "imagenet_resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=2, epochs=1,
                                      batch_size=16, lr=0.05, train_subset=32, test_subset=16,
                                      model_kw={"width_mult": 0.0625}),
-    "imagenet_sew_resnet34": TrainConfig(dataset="imagenet_synthetic", model="sew_resnet34", time_steps=2,
+    "imagenet_sew_resnet34": TrainConfig(dataset="standin-imagenet", model="sew_resnet34", time_steps=2,
                                          epochs=1, batch_size=16, lr=0.05, train_subset=32, test_subset=16,
                                          model_kw={"width_mult": 0.0625}),
-    "dvs_vggsnn": TrainConfig(dataset="cifar10_dvs_synthetic", model="vggsnn", time_steps=10, epochs=1,
+    "dvs_vggsnn": TrainConfig(dataset="standin-cifar10-dvs", model="vggsnn", time_steps=10, epochs=1,
                               batch_size=16, lr=0.05, train_subset=48, model_kw={"width_mult": 0.0625}),
 }
 

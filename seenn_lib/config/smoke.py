@@ -18,11 +18,11 @@ EXPERIMENTS = {
     # ~10 networks with per-layer T (hooks, T = 8): 3,000 test images keep that ~30 s per run
     "teas": TrainConfig(time_steps=8, epochs=2, train_subset=12000, test_subset=3000, model_kw={"width": 16}),
     # notebooks 04 / 05: the ImageNet and CIFAR10-DVS pipelines on small generated data
-    "imagenet_resnet34": TrainConfig(dataset="imagenet_synthetic", model="resnet34", time_steps=4, epochs=3,
+    "imagenet_resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=4, epochs=3,
                                      batch_size=16, lr=0.05, model_kw={"width_mult": 0.125}),
-    "imagenet_sew_resnet34": TrainConfig(dataset="imagenet_synthetic", model="sew_resnet34", time_steps=4,
+    "imagenet_sew_resnet34": TrainConfig(dataset="standin-imagenet", model="sew_resnet34", time_steps=4,
                                          epochs=3, batch_size=16, lr=0.05, model_kw={"width_mult": 0.125}),
-    "dvs_vggsnn": TrainConfig(dataset="cifar10_dvs_synthetic", model="vggsnn", time_steps=10, epochs=4,
+    "dvs_vggsnn": TrainConfig(dataset="standin-cifar10-dvs", model="vggsnn", time_steps=10, epochs=4,
                               batch_size=16, lr=0.05, model_kw={"width_mult": 0.125}),
 }
 

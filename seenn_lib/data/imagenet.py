@@ -10,14 +10,19 @@ from .registry import NO_DOWNLOAD_NEEDED, DatasetSpec, register_dataset
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
-def imagenet_transforms(train: bool):
-    """Training: RandomResizedCrop 224 + horizontal flip; test: resize 256 + centre crop 224."""
+IMAGENET_SIZE = 224
+
+
+def imagenet_transforms(train: bool, size: int = IMAGENET_SIZE):
+    """Training: RandomResizedCrop 224 + horizontal flip; test: resize 256 + centre crop 224. Another crop
+    `size` keeps the ratio: resize to round(size * 256 / 224), so 56 -> 64."""
     from torchvision import transforms as T
-    head = [T.RandomResizedCrop(224), T.RandomHorizontalFlip()] if train else [T.Resize(256), T.CenterCrop(224)]
+    head = ([T.RandomResizedCrop(size), T.RandomHorizontalFlip()] if train else
+            [T.Resize(round(size * 256 / IMAGENET_SIZE)), T.CenterCrop(size)])
     return T.Compose([*head, T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
 
 
-def load_image_folder(folder: Path) -> tuple[Dataset, Dataset]:
+def load_image_folder(folder: Path, size: int = IMAGENET_SIZE) -> tuple[Dataset, Dataset]:
     from torchvision.datasets import ImageFolder
     folder = Path(folder)
     missing = [s for s in ("train", "val") if not (folder / s).is_dir() or not any((folder / s).iterdir())]
@@ -27,9 +32,9 @@ def load_image_folder(folder: Path) -> tuple[Dataset, Dataset]:
             f"{folder}/train/<wnid>/*.JPEG and {folder}/val/<wnid>/*.JPEG, one folder per class, the validation "
             "images sorted into class folders. Get ILSVRC2012 from image-net.org (registration needed), "
             f"unpack it there, or set SEENN_DATA to the folder that holds imagenet/. {NO_DOWNLOAD_NEEDED}")
-    return (ImageFolder(str(folder / "train"), transform=imagenet_transforms(True)),
-            ImageFolder(str(folder / "val"), transform=imagenet_transforms(False)))
+    return (ImageFolder(str(folder / "train"), transform=imagenet_transforms(True, size)),
+            ImageFolder(str(folder / "val"), transform=imagenet_transforms(False, size)))
 
 
-register_dataset(DatasetSpec(name="imagenet", num_classes=1000, in_channels=3, image_size=224,
+register_dataset(DatasetSpec(name="imagenet", num_classes=1000, in_channels=3, image_size=IMAGENET_SIZE,
                              load=lambda root: load_image_folder(Path(root) / "imagenet"), train_size=1_281_167))

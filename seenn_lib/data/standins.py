@@ -1,0 +1,244 @@
+"""Stand-ins for CIFAR-10, ImageNet and CIFAR10-DVS made offline from Fashion-MNIST, each written in its real
+dataset's on-disk layout and read by that dataset's own loader and transforms (DESIGN rule 9):
+
+  standin-cifar10      cifar-10-batches-py/ python-pickle batches, 32x32 RGB, 50,000 / 10,000 images
+  standin-imagenet     an ImageFolder tree train/ val/ of 64x64 RGB JPEGs, one wnid-named folder per class
+  standin-cifar10-dvs  SpikingJelly's events_np/<class>/*.npz (t, x, y, p) from simulated saccades
+
+Each is made once under <data root>/<name>/: written to a temporary sibling, then renamed (all or nothing)."""
+from __future__ import annotations
+
+import pickle
+import shutil
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .cifar import load_cifar
+from .dvs import DVS_SENSOR, DVS_SIZE, load_dvs_folder
+from .fashion_mnist import prepare_fashion_mnist
+from .imagenet import load_image_folder
+from .registry import DatasetSpec, register_dataset
+
+Source = tuple[np.ndarray, np.ndarray]  # Fashion-MNIST images uint8 [N, 28, 28] and labels [N]
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot")
+CIFAR_TRAIN, CIFAR_BATCHES, CIFAR_PAD = 50_000, 5, 2  # CIFAR-10's 50,000 training images; 28 + 2 * 2 = 32
+IMAGENET_TRAIN, IMAGENET_VAL, IMAGENET_FILE_SIZE, IMAGENET_JPEG_QUALITY = 12_000, 2_000, 64, 90
+IMAGENET_CROP = 56  # the training crop; 56 / 64 is ImageNet's 224 / 256
+DVS_PER_CLASS = 200  # recordings per class (CIFAR10-DVS has 1,000)
+# the simulated recording (N-MNIST's protocol): the image, enlarged 4x on the 128x128 sensor, moves along
+# three saccades of 100 ms that trace a triangle; a pixel fires whenever its log intensity has moved by
+# CONTRAST since its last event (ON if it rose). LOG_OFFSET keeps the log of a black pixel finite.
+SACCADE_SCALE, SACCADE_AMPLITUDE, SACCADE_STEPS, SACCADE_US = 4, 4, 4, 100_000
+CONTRAST, LOG_OFFSET = 0.3, 0.1
+DVS_TRAIN_FRACTION = 0.9  # dvs.split_per_class: the last tenth of every class folder is the test set
+
+
+def wnid(label: int) -> str:
+    """An ImageNet-style class folder name (WordNet id) that sorts in label order."""
+    return f"n{label:08d}"
+
+
+def dvs_class_folder(label: int) -> str:
+    return f"{label}_{FASHION_CLASSES[label].lower().replace('/', '-').replace(' ', '-')}"
+
+
+def tint(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """uint8 [N, H, W] -> RGB uint8 [N, H, W, 3]: each image gets its own object and background colour,
+    drawn independently of its class, so the three channels differ yet only the shape tells the class.
+    Grey level g becomes background + (object - background) * g / 255 (a 256-entry table per image)."""
+    n = len(gray)
+    fg, bg = rng.uniform(0.4, 1.0, (n, 1, 3)), rng.uniform(0.0, 0.3, (n, 1, 3))
+    table = np.rint(255 * (bg + (fg - bg) * np.linspace(0, 1, 256)[None, :, None])).astype(np.uint8)
+    index = gray.reshape(n, -1).astype(np.int64) + 256 * np.arange(n)[:, None]
+    return table.reshape(n * 256, 3)[index].reshape(*gray.shape, 3)
+
+
+def write_cifar10_standin(folder: Path, train: Source, test: Source, seed: int = 0) -> None:
+    """CIFAR-10's python-pickle batches: data_batch_1..5 and test_batch hold "data" (uint8 [N, 3072], the
+    red, green and blue 32x32 planes row by row) and "labels"; batches.meta the class names."""
+    rng, out = np.random.default_rng(seed), folder / "cifar-10-batches-py"
+    out.mkdir(parents=True)
+    train = (train[0][:CIFAR_TRAIN], train[1][:CIFAR_TRAIN])
+    parts = [(f"data_batch_{i + 1}", "train", idx)
+             for i, idx in enumerate(np.array_split(np.arange(len(train[1])), CIFAR_BATCHES))]
+    for name, split, idx in parts + [("test_batch", "test", np.arange(len(test[1])))]:
+        images, labels = train if split == "train" else test
+        padded = np.pad(images[idx], ((0, 0), (CIFAR_PAD, CIFAR_PAD), (CIFAR_PAD, CIFAR_PAD)))
+        data = tint(padded, rng).transpose(0, 3, 1, 2).reshape(len(idx), -1)
+        entry = {"batch_label": f"{name} of the Fashion-MNIST stand-in", "labels": labels[idx].tolist(),
+                 "data": data, "filenames": [f"fashion_mnist_{split}_{i:05d}.png" for i in idx]}
+        (out / name).write_bytes(pickle.dumps(entry))
+    meta = {"num_cases_per_batch": len(parts[0][2]), "label_names": list(FASHION_CLASSES), "num_vis": 3072}
+    (out / "batches.meta").write_bytes(pickle.dumps(meta))
+
+
+def write_imagenet_standin(folder: Path, train: Source, test: Source, n_train: int = IMAGENET_TRAIN,
+                           n_val: int = IMAGENET_VAL, size: int = IMAGENET_FILE_SIZE, seed: int = 0) -> None:
+    """ImageNet's ImageFolder tree: train/<wnid>/<wnid>_<i>.JPEG and val/<wnid>/ILSVRC2012_val_<i+1>.JPEG,
+    i the image's index in Fashion-MNIST's training or test set (the first n_train and n_val), enlarged to
+    size x size and tinted."""
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    for split, (images, labels) in (("train", (train[0][:n_train], train[1][:n_train])),
+                                    ("val", (test[0][:n_val], test[1][:n_val]))):
+        for k in np.unique(labels):
+            (folder / split / wnid(k)).mkdir(parents=True)
+        large = F.interpolate(torch.from_numpy(images).float()[:, None], size=(size, size), mode="bilinear",
+                              align_corners=False)[:, 0].round().clamp(0, 255).byte().numpy()
+        for i, (rgb, label) in enumerate(zip(tint(large, rng), labels)):
+            name = f"{wnid(label)}_{i}.JPEG" if split == "train" else f"ILSVRC2012_val_{i + 1:08d}.JPEG"
+            Image.fromarray(rgb).save(folder / split / wnid(label) / name, quality=IMAGENET_JPEG_QUALITY)
+
+
+def saccade_path(amplitude: int = SACCADE_AMPLITUDE, steps: int = SACCADE_STEPS) -> np.ndarray:
+    """[3 * steps + 1, 2] whole-pixel offsets (dx, dy) of the image: three saccades along the triangle
+    (0, 0) -> (amplitude / 2, amplitude) -> (amplitude, 0) -> (0, 0), `steps` moves each."""
+    corners = np.array([[0, 0], [amplitude / 2, amplitude], [amplitude, 0], [0, 0]])
+    moves = [a + (b - a) * s / steps for a, b in zip(corners[:-1], corners[1:]) for s in range(1, steps + 1)]
+    return np.rint(np.array([corners[0], *moves])).astype(int)
+
+
+def sensor_log_intensity(images: torch.Tensor, scale: int, sensor: int, margin: int) -> np.ndarray:
+    """Images [B, h, w] in [0, 1], enlarged `scale` times (bilinear) and centred on a black sensor of
+    sensor x sensor pixels with `margin` extra on every side -> log(intensity + LOG_OFFSET), float32."""
+    large = F.interpolate(images[:, None], scale_factor=scale, mode="bilinear", align_corners=False)[:, 0]
+    h, w = large.shape[-2:]
+    top, left = (sensor - h) // 2 + margin, (sensor - w) // 2 + margin
+    bottom, right = sensor + 2 * margin - h - top, sensor + 2 * margin - w - left
+    return torch.log(F.pad(large, (left, right, top, bottom)) + LOG_OFFSET).numpy()
+
+
+def _crossings(prev: np.ndarray, cur: np.ndarray, ref: np.ndarray, contrast: float):
+    """The events of one move, the log intensity going linearly from `prev` to `cur` (contiguous arrays of
+    one shape): a pixel fires once per `contrast` its log intensity has moved from `ref` (the level of its
+    last event), at the fraction of the move where it crosses that level. Updates ref in place.
+    -> (flat pixel index, fraction of the move, ON) per event, pixel by pixel."""
+    diff = (cur - ref).ravel()
+    pixel = np.flatnonzero(np.abs(diff) >= contrast)
+    n = np.floor(np.abs(diff[pixel]) / contrast).astype(np.int64)  # // may leave a remainder of a whole step
+    sign, last = np.sign(diff[pixel]), ref.ravel()[pixel]
+    ref.ravel()[pixel] = last + sign * n * contrast
+    nth = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 1  # 1..n within a pixel
+    level = np.repeat(last, n) + np.repeat(sign, n) * nth * contrast
+    start, span = np.repeat(prev.ravel()[pixel], n), np.repeat((cur - prev).ravel()[pixel], n)
+    fraction = np.divide(level - start, span, out=np.ones_like(span), where=span != 0)  # 0 / 0: rounding
+    return np.repeat(pixel, n), np.clip(fraction, 0, 1), np.repeat(sign > 0, n)
+
+
+def saccade_events(images: torch.Tensor, path: np.ndarray | None = None, scale: int = SACCADE_SCALE,
+                   sensor: int = DVS_SENSOR, contrast: float = CONTRAST) -> list[dict[str, np.ndarray]]:
+    """The events a DVS records while images [B, h, w] (in [0, 1]) move along `path` (whole-pixel offsets,
+    default saccade_path()), each move lasting SACCADE_US / SACCADE_STEPS: per image a dict of t (µs,
+    ascending), x (column), y (row), p (1 = ON, the log intensity rose by `contrast`; 0 = OFF)."""
+    path = saccade_path() if path is None else path
+    margin = int(np.abs(path).max())
+    log = sensor_log_intensity(images.float(), scale, sensor, margin)
+
+    def seen(dx, dy):  # sensor pixel X sees image pixel X - offset
+        return np.ascontiguousarray(log[:, margin - dy:margin - dy + sensor, margin - dx:margin - dx + sensor])
+    ref, prev, parts = seen(*path[0]), seen(*path[0]), []
+    for k, offset in enumerate(path[1:]):
+        cur = seen(*offset)
+        pixel, fraction, on = _crossings(prev, cur, ref, contrast)
+        parts.append((pixel, ((k + fraction) * (SACCADE_US / SACCADE_STEPS)).astype(np.int64), on))
+        prev = cur
+    pixel, t, on = (np.concatenate(column) for column in zip(*parts))
+    b, y, x = np.unravel_index(pixel, ref.shape)
+    order = np.argsort(b.astype(np.int64) << 32 | t, kind="stable")  # by image, then time
+    bounds = np.cumsum(np.bincount(b, minlength=len(images)))[:-1]
+    columns = [np.split(c[order].astype(dtype), bounds)
+               for c, dtype in ((t, np.uint32), (x, np.uint16), (y, np.uint16), (on, np.uint8))]
+    return [dict(zip("txyp", events)) for events in zip(*columns)]
+
+
+def _dvs_sources(train: Source, test: Source, per_class: int) -> dict[int, list[tuple[str, int]]]:
+    """label -> the (split, index) of the Fashion-MNIST images recorded: the first of its training images,
+    then as many test images as dvs.split_per_class puts in the test set (the last tenth)."""
+    cut, chosen = round(per_class * DVS_TRAIN_FRACTION), {}
+    for k in range(len(FASHION_CLASSES)):
+        own_train, own_test = np.flatnonzero(train[1] == k)[:cut], np.flatnonzero(test[1] == k)[:per_class - cut]
+        if len(own_train) + len(own_test) < per_class:
+            raise ValueError(f"{per_class} recordings per class need {cut} training and {per_class - cut} test "
+                             f"images of each class; class {k} has {len(own_train)} and {len(own_test)}: "
+                             "record fewer per class")
+        chosen[k] = [("train", int(i)) for i in own_train] + [("test", int(i)) for i in own_test]
+    return chosen
+
+
+def write_dvs_standin(folder: Path, train: Source, test: Source, per_class: int = DVS_PER_CLASS,
+                      batch: int = 256) -> None:
+    """CIFAR10-DVS as SpikingJelly keeps it, events_np/<class>/<n>_<split><i>.npz (the n-th recording of its
+    class, of image i of Fashion-MNIST's training or test set; see _dvs_sources); then SpikingJelly
+    integrates the frames, as it would on first use."""
+    jobs = []  # (class folder, file name, image)
+    for k, chosen in _dvs_sources(train, test, per_class).items():
+        (folder / "events_np" / dvs_class_folder(k)).mkdir(parents=True)
+        jobs += [(dvs_class_folder(k), f"{n:04d}_{split}{i:05d}.npz", (train if split == "train" else test)[0][i])
+                 for n, (split, i) in enumerate(chosen)]
+    for start in range(0, len(jobs), batch):
+        chunk = jobs[start:start + batch]
+        images = torch.from_numpy(np.stack([image for _, _, image in chunk])).float() / 255
+        for (label_folder, name, _), events in zip(chunk, saccade_events(images)):
+            np.savez(folder / "events_np" / label_folder / name, **events)
+    load_dvs_folder(folder)
+
+
+STANDINS: dict[str, Callable[[Path, Source, Source], None]] = {  # name -> writer(folder, train, test)
+    "standin-cifar10": write_cifar10_standin,
+    "standin-imagenet": write_imagenet_standin,
+    "standin-cifar10-dvs": write_dvs_standin,
+}
+
+
+def _fashion_mnist(name: str, root: Path) -> tuple[Source, Source]:
+    from torchvision.datasets import FashionMNIST
+    try:
+        prepare_fashion_mnist(root)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{name} is made from Fashion-MNIST, which is missing. {err}") from err
+    sets = [FashionMNIST(str(root), train=train, download=False) for train in (True, False)]
+    return tuple((s.data.numpy(), s.targets.numpy()) for s in sets)
+
+
+def _write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
+    """Write into a temporary sibling, then rename it into place: all or nothing."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    try:
+        write(tmp)
+        tmp.rename(folder)
+    except OSError:
+        if not folder.is_dir():  # another process did not win the race: a real failure
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def make_standin(name: str, root: Path) -> tuple[Path, bool]:
+    """Make stand-in `name` under root/name unless it is there -> (its folder, whether it was made now)."""
+    if name not in STANDINS:
+        raise ValueError(f"unknown stand-in {name!r}; choose one of {sorted(STANDINS)}")
+    folder = Path(root) / name
+    if folder.is_dir():
+        return folder, False
+    train, test = _fashion_mnist(name, Path(root))
+    _write_atomically(folder, lambda tmp: STANDINS[name](tmp, train, test))
+    return folder, True
+
+
+def _register(name: str, load: Callable[[Path], tuple], in_channels: int, image_size: int, train_size: int):
+    register_dataset(DatasetSpec(name=name, num_classes=len(FASHION_CLASSES), in_channels=in_channels,
+                                 image_size=image_size, load=lambda root: load(Path(root) / name),
+                                 prepare=lambda root: make_standin(name, root)[0], train_size=train_size))
+
+
+_register("standin-cifar10", partial(load_cifar, "cifar10"), 3, 32, CIFAR_TRAIN)
+_register("standin-imagenet", partial(load_image_folder, size=IMAGENET_CROP), 3, IMAGENET_CROP, IMAGENET_TRAIN)
+_register("standin-cifar10-dvs", load_dvs_folder, 2, DVS_SIZE, round(DVS_PER_CLASS * DVS_TRAIN_FRACTION) * 10)

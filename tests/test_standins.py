@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from seenn_lib.cli import main
-from seenn_lib.data import dataset_spec, fashion_mnist, make_loader, standins
+from seenn_lib.config import get_profile
+from seenn_lib.data import dataset_spec, fashion_mnist, make_loader, standins, to_time_first
 from seenn_lib.data.standins import (FASHION_CLASSES, IMAGENET_CROP, LOG_OFFSET, SACCADE_STEPS, SACCADE_US,
                                      make_standin, saccade_events, saccade_path, wnid)
 from seenn_lib.policy import PolicyNet
@@ -185,3 +186,18 @@ def test_no_motion_or_no_edges_no_events():
     assert len(saccade_events(square, path=np.zeros((5, 2), int), scale=1, sensor=28)[0]["t"]) == 0
     uniform = torch.full((1, 28, 28), 0.7)  # wider than the 20-pixel sensor plus the 4-pixel saccades
     assert len(saccade_events(uniform, scale=1, sensor=20)[0]["t"]) == 0
+
+
+def test_every_mini_experiment_runs_a_batch_of_its_standin(made):
+    """The mini profile's models (reduced width, the papers' families) on a batch from their stand-in, read by
+    the real loader: T-first input, [T, B, 10] logits; and the profile's SEENN-II and TEAS rows name them."""
+    root, _ = made
+    mini = get_profile("mini")
+    for name, cfg in mini.experiments.items():
+        spec = dataset_spec(cfg.dataset)
+        x, y = next(iter(make_loader(spec.load(root)[0], 2, shuffle=False)))
+        model = create_model(cfg.model, spec.num_classes, in_channels=spec.in_channels, **cfg.model_kw).eval()
+        with torch.no_grad():
+            out = model(to_time_first(x, cfg.time_steps))
+        assert out.shape == (cfg.time_steps, 2, 10) and torch.isfinite(out).all(), name
+    assert mini.policies["seenn2"].warmup in mini.experiments and mini.teas.experiment in mini.experiments

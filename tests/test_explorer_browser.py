@@ -111,10 +111,12 @@ def press_right_on_alpha(page, name: str) -> tuple[str, str, str]:
 def press_right_on_beta(page, experiment_label: str) -> tuple[str, str, str, str]:
     """Pick the SEENN-II experiment and policy, press ArrowRight on the β slider; (avg timesteps before,
     after, accuracy before, after)."""
+    avg_t, acc = page.locator(".seenn-summary .seenn-avg-t"), page.locator(".seenn-summary .seenn-accuracy")
+    shown = avg_t.inner_text()
     page.locator(".seenn-picker select").select_option(label=experiment_label)
     page.locator(".seenn-mode button", has_text="SEENN-II").click()
-    avg_t, acc = page.locator(".seenn-summary .seenn-avg-t"), page.locator(".seenn-summary .seenn-accuracy")
-    page.wait_for_timeout(1000)
+    page.wait_for_function(  # the policy's exits replace the α exits
+        "b => document.querySelector('.seenn-summary .seenn-avg-t').innerText !== b", arg=shown, timeout=20_000)
     before = avg_t.inner_text(), acc.inner_text()
     handle = page.locator(".seenn-beta .noUi-handle")
     handle.scroll_into_view_if_needed()

@@ -9,7 +9,8 @@ with the quantization-clip-floor-shift activation
 whose floor gets a straight-through gradient. Every QCFS then becomes an IF neuron (τ = 1, reset by
 subtraction) with threshold λ and initial potential λ/2, whose spikes carry λ: for constant input x it
 fires floor(T·x/λ + 1/2) times in T steps (clamped to [0, T]), so at T = L its rate × λ is h(x). A reset to 0
-(if_reset="zero", TEAS Table 1's V_reset = 0) drops the residue instead: in the long run a rate of 1/ceil(λ/x), not x/λ.
+(if_reset="zero", TEAS Table 1's V_reset = 0) drops the residue instead: in the long run a rate of
+1/ceil(λ/x), not x/λ.
 """
 from __future__ import annotations
 

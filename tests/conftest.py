@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 import torch
+
+from seenn_lib.data import fashion_mnist
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -23,3 +26,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture
+def no_fashion_mnist_source(tmp_path, monkeypatch):
+    """No network, no Debian package and no apt: every way of getting Fashion-MNIST fails."""
+    def offline(*args, **kwargs):
+        raise OSError("no network in this test")
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    monkeypatch.setattr(socket.socket, "connect", offline)
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-package")
+    monkeypatch.setattr(fashion_mnist, "_apt_install_fmnist", lambda: False)

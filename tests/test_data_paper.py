@@ -1,13 +1,11 @@
 """Paper datasets on tiny fake data in each on-disk layout, and every `paper` config built on them."""
 import pickle
-import socket
 import sys
 
 import numpy as np
 import pytest
 import torch
 
-from seenn_lib.data import fashion_mnist
 from seenn_lib.cli import main
 from seenn_lib.config import profile_configs
 from seenn_lib.data import (dataset_spec, load_cifar, load_dvs_folder, load_image_folder, make_loader,
@@ -120,13 +118,7 @@ def test_missing_data_names_the_layout(tmp_path, name, expect):
     ("imagenet", ["image-net.org", "imagenet/train/<wnid>/*.JPEG"]),
     ("cifar10_dvs", ["10.6084/m9.figshare.4724671", "cifar10_dvs/download"]),
     ("fashion-mnist", ["train-images-idx3-ubyte.gz", "FashionMNIST/raw"])])
-def test_data_command_offline_says_what_to_download_and_where(tmp_path, monkeypatch, name, expect):
-    def offline(*args, **kwargs):
-        raise OSError("no network in this test")
-    monkeypatch.setattr(socket, "getaddrinfo", offline)
-    monkeypatch.setattr(socket.socket, "connect", offline)
-    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-package")
-    monkeypatch.setattr(fashion_mnist, "_apt_install_fmnist", lambda: False)
+def test_data_command_offline_says_what_to_download_and_where(tmp_path, no_fashion_mnist_source, name, expect):
     with pytest.raises(SystemExit) as exit:
         main(["data", name, "--root", str(tmp_path / "data")])
     message = str(exit.value)

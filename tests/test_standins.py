@@ -1,7 +1,6 @@
 """The stand-ins, made from a small fake Fashion-MNIST written as IDX files: each is read by its real loader
 with the right shapes and the source's labels, generation is deterministic, idempotent and all-or-nothing,
 a missing Fashion-MNIST is named with its fix, and the simulated DVS fires where the edges move."""
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,7 @@ import torch
 
 from seenn_lib.cli import main
 from seenn_lib.config import get_profile
-from seenn_lib.data import dataset_spec, fashion_mnist, make_loader, standins, to_time_first
+from seenn_lib.data import dataset_spec, make_loader, standins, to_time_first
 from seenn_lib.data.standins import (FASHION_CLASSES, IMAGENET_CROP, LOG_OFFSET, SACCADE_STEPS, SACCADE_US,
                                      make_standin, saccade_events, saccade_path, wnid)
 from seenn_lib.policy import PolicyNet
@@ -136,13 +135,7 @@ def test_make_standin_is_idempotent_and_all_or_nothing(tmp_path, monkeypatch, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["FashionMNIST", "standin-cifar10"]
 
 
-def test_missing_fashion_mnist_names_the_fix(tmp_path, monkeypatch):
-    def offline(*args, **kwargs):
-        raise OSError("no network in this test")
-    monkeypatch.setattr(socket, "getaddrinfo", offline)
-    monkeypatch.setattr(socket.socket, "connect", offline)
-    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", tmp_path / "no-debian-package")
-    monkeypatch.setattr(fashion_mnist, "_apt_install_fmnist", lambda: False)
+def test_missing_fashion_mnist_names_the_fix(tmp_path, no_fashion_mnist_source):
     with pytest.raises(SystemExit) as exit:
         main(["data", "standin-cifar10-dvs", "--root", str(tmp_path / "data")])
     message = str(exit.value)

@@ -59,12 +59,14 @@ def test_tree_is_dirty_after_a_tracked_file_changes(tmp_path):
     assert provenance.git_state(tmp_path) == {"commit": None, "dirty": None}  # not a git checkout
 
 
-def test_report_opens_with_the_run_facts(tmp_path, monkeypatch):
+def test_report_gives_the_run_facts_after_the_claims_ledger(tmp_path, monkeypatch):
     monkeypatch.setenv("SEENN_FIGURES", str(tmp_path))
     facts = provenance.run_facts("ci", "cpu")
     log = pd.DataFrame([{"notebook": "01_x", "status": "ok", "seconds": 12.5, "error": "",
                          "artifacts": ["logits/0123456789ab", "models/ba9876543210"]}])
-    head = write_report(log, facts).read_text().split("\n## ")[0]
+    text = write_report(log, facts).read_text()
+    assert text.index("## The papers' claims on this run") < text.index("## This run")
+    head = text.split("\n## This run")[1].split("\n## ")[0]
     for fact in [facts["git"]["commit"], facts["date"], "profile: ci", facts["device"]["cpu"],
                  f"torch {facts['versions']['torch']}", f"numpy {facts['versions']['numpy']}", "seeds",
                  "| 01_x | ok | 12.5 |  | logits/0123456789ab, models/ba9876543210 |"]:

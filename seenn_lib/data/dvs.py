@@ -11,6 +11,7 @@ from .registry import NO_DOWNLOAD_NEEDED, DatasetSpec, register_dataset
 DVS_FRAMES, DVS_SIZE, DVS_SHIFT = 10, 48, 5
 DVS_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DVS_SENSOR = 128
+DVS_TRAIN_FRACTION = 0.9  # CIFAR10-DVS's 9:1 split, per class
 
 
 def _spikingjelly_cifar10dvs():
@@ -46,7 +47,7 @@ class DVSFrames(Dataset):
         return x, label
 
 
-def split_per_class(targets: list[int], train_fraction: float = 0.9) -> tuple[list[int], list[int]]:
+def split_per_class(targets: list[int], train_fraction: float = DVS_TRAIN_FRACTION) -> tuple[list[int], list[int]]:
     """The first `train_fraction` of every class (in file order) for training, the rest for testing:
     CIFAR10-DVS's 9:1 split (900 / 100 recordings per class)."""
     train, test = [], []

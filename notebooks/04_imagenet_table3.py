@@ -24,7 +24,7 @@
 # swept over α, and the energy per image counted from the spikes the network actually fires. In the
 # `smoke` and `ci` profiles the data are `standin-imagenet`: Fashion-MNIST's ten classes as 64x64 RGB JPEGs
 # (each image tinted with colours drawn independently of its class) in ImageNet's folder layout, read by the
-# ImageNet loader and its transforms at a 56-pixel crop, and the networks are narrow: the claims below test the
+# ImageNet loader and its transforms at a 32-pixel crop, and the networks are narrow: the claims below test the
 # papers' scale-free findings on them, not their absolute numbers. With `checkpoints` (paper profile), a model is
 # read from TET's published checkpoint instead of trained, as SEENN-I does in the paper.
 

@@ -15,8 +15,8 @@ from ..devices import loader_workers
 from ..layers import repeat_time
 
 DEFAULT_ROOT = Path(os.environ.get("SEENN_DATA", REPO_ROOT / "data"))
-NO_DOWNLOAD_NEEDED = ("The smoke and ci profiles need no download: they run on Fashion-MNIST and on generated "
-                      "stand-ins.")
+NO_DOWNLOAD_NEEDED = ("The smoke and ci profiles need no download: they run on Fashion-MNIST and on stand-ins "
+                      "made from it.")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .cifar import load_cifar
-from .dvs import DVS_SENSOR, DVS_SIZE, load_dvs_folder
+from .dvs import DVS_SENSOR, DVS_SIZE, DVS_TRAIN_FRACTION, load_dvs_folder
 from .fashion_mnist import prepare_fashion_mnist
 from .imagenet import load_image_folder
 from .registry import DatasetSpec, register_dataset
@@ -30,14 +30,13 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
                    "Ankle boot")
 CIFAR_TRAIN, CIFAR_BATCHES, CIFAR_PAD = 50_000, 5, 2  # CIFAR-10's 50,000 training images; 28 + 2 * 2 = 32
 IMAGENET_TRAIN, IMAGENET_VAL, IMAGENET_FILE_SIZE, IMAGENET_JPEG_QUALITY = 12_000, 2_000, 64, 90
-IMAGENET_CROP = 56  # the training crop; 56 / 64 is ImageNet's 224 / 256
+IMAGENET_CROP = 32  # the training crop (test: resize to 37, centre crop 32, as ImageNet 256 -> 224)
 DVS_PER_CLASS = 200  # recordings per class (CIFAR10-DVS has 1,000)
 # the simulated recording (N-MNIST's protocol): the image, enlarged 4x on the 128x128 sensor, moves along
 # three saccades of 100 ms that trace a triangle; a pixel fires whenever its log intensity has moved by
 # CONTRAST since its last event (ON if it rose). LOG_OFFSET keeps the log of a black pixel finite.
 SACCADE_SCALE, SACCADE_AMPLITUDE, SACCADE_STEPS, SACCADE_US = 4, 4, 4, 100_000
 CONTRAST, LOG_OFFSET = 0.3, 0.1
-DVS_TRAIN_FRACTION = 0.9  # dvs.split_per_class: the last tenth of every class folder is the test set
 
 
 def wnid(label: int) -> str:
@@ -175,12 +174,13 @@ def _dvs_sources(train: Source, test: Source, per_class: int) -> dict[int, list[
 def write_dvs_standin(folder: Path, train: Source, test: Source, per_class: int = DVS_PER_CLASS,
                       batch: int = 256) -> None:
     """CIFAR10-DVS as SpikingJelly keeps it, events_np/<class>/<n>_<split><i>.npz (the n-th recording of its
-    class, of image i of Fashion-MNIST's training or test set; see _dvs_sources); then SpikingJelly
-    integrates the frames, as it would on first use."""
+    class, of image i of Fashion-MNIST's training or test set; see _dvs_sources). SpikingJelly then
+    integrates the frames, as on a real dataset's first use, but here inside the all-or-nothing write: an
+    interrupted integration would otherwise leave a half-built frames folder to delete by hand."""
     jobs = []  # (class folder, file name, image)
     for k, chosen in _dvs_sources(train, test, per_class).items():
         (folder / "events_np" / dvs_class_folder(k)).mkdir(parents=True)
-        jobs += [(dvs_class_folder(k), f"{n:04d}_{split}{i:05d}.npz", (train if split == "train" else test)[0][i])
+        jobs += [(dvs_class_folder(k), f"{n:04d}_{split}{i:05d}.npz", {"train": train, "test": test}[split][0][i])
                  for n, (split, i) in enumerate(chosen)]
     for start in range(0, len(jobs), batch):
         chunk = jobs[start:start + batch]

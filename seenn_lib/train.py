@@ -61,7 +61,11 @@ def seed_everything(seed: int) -> None:
 
 
 def subset(ds, n: int):
-    return ds if not n or n >= len(ds) else Subset(ds, range(n))
+    """n samples spread evenly over `ds`: the ImageFolder and CIFAR10-DVS layouts list samples class by
+    class, so the first n would drop the last classes."""
+    if not n or n >= len(ds):
+        return ds
+    return Subset(ds, [i * len(ds) // n for i in range(n)])
 
 
 def build_model(cfg: TrainConfig) -> nn.Module:

@@ -14,6 +14,7 @@ from seenn_lib.data.standins import (FASHION_CLASSES, IMAGENET_CROP, LOG_OFFSET,
                                      make_standin, saccade_events, saccade_path, wnid)
 from seenn_lib.policy import PolicyNet
 from seenn_lib.models import create_model
+from seenn_lib.train import subset
 
 DVS_PER_CLASS = 10  # 9 recordings of training images and 1 of a test image per class
 
@@ -196,3 +197,14 @@ def test_every_mini_experiment_runs_a_batch_of_its_standin(made):
             out = model(to_time_first(x, cfg.time_steps))
         assert out.shape == (cfg.time_steps, 2, 10) and torch.isfinite(out).all(), name
     assert mini.policies["seenn2"].warmup in mini.experiments and mini.teas.experiment in mini.experiments
+
+
+def test_a_training_subset_of_a_class_ordered_folder_keeps_every_class(made):
+    """The ImageFolder and DVS loaders list samples class by class; subset(n) spreads over them, so a
+    train_subset of a quarter still has all ten classes in equal shares (the first quarter would have three)."""
+    root, _ = made
+    for name in ("standin-imagenet", "standin-cifar10-dvs"):
+        train_ds = dataset_spec(name).load(root)[0]
+        labels = [y for _, y in subset(train_ds, len(train_ds) // 4)]
+        counts = np.bincount(labels, minlength=10)
+        assert (counts > 0).all() and counts.max() - counts.min() <= 1, (name, counts)

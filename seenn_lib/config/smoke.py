@@ -17,8 +17,7 @@ EXPERIMENTS = {
     # TEAS (PROFILE.teas below): a directly trained SNN with room to shrink its T. TEAS evaluates
     # ~10 networks with per-layer T (hooks, T = 8): 3,000 test images keep that ~30 s per run
     "teas": TrainConfig(time_steps=8, epochs=2, train_subset=12000, test_subset=3000, model_kw={"width": 16}),
-    # notebooks 04 / 05 on the stand-ins (data/standins.py), each on its whole training set: a train_subset
-    # would keep only the first classes, as the ImageFolder and CIFAR10-DVS loaders list samples by class.
+    # notebooks 04 / 05 on the stand-ins (data/standins.py), each on its whole training set.
     # ImageNet: 32-pixel crops, T = 2, two epochs of the 12,000 images with Adam at 4e-3 (one epoch: 50%):
     # SEW-ResNet-34 64%. The plain spiking ResNet-34 (a neuron after each residual sum) reaches 18% with this
     # recipe and stays near chance in every other run or 200-step probe tried (SGD 0.005-0.2, Adam 1e-4-1e-2,

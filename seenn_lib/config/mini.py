@@ -4,25 +4,26 @@ CIFAR loader's transform), QCFS with L = 4, SEENN-II joint fine-tuning, TEAS adj
 from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 
 # SEENN §4.1: SGD momentum 0.9, lr 0.1 cosine, weight decay 5e-4; epochs and data cut to the CPU budget.
-# Training rates measured here (2-core CPU, batch 64): ResNet-19 at 1/8 width, T = 4, ~47 img/s; QCFS
-# ResNet-20 ANN at 1/4 width ~500; ResNet-34 / SEW-ResNet-34 at 1/8 on 32-pixel crops, T = 6 / 4, ~200;
-# VGGSNN at 1/8, T = 10, ~20 (95 s per epoch of the 1,800 recordings).
+# Training rates measured here (2-core CPU, batch 64): ResNet-19 at 1/8 width, T = 4, ~47 img/s in a short
+# probe but ~20 over a whole epoch in the notebook (17 minutes per 20,000 images, the Cutout + AutoAugment
+# loader sharing the two cores); ResNet-34 / SEW-ResNet-34 at 1/8 on 32-pixel crops, T = 6 / 4, ~200 in a
+# probe; VGGSNN at 1/8, T = 10, ~20 (95 s per epoch of the 1,800 recordings).
 _SEENN = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 5e-4, "batch_size": 64}
 
 EXPERIMENTS = {
-    # Table 1's ResNet-19 (T = 4) at 1/8 width: the main SEENN-I model and SEENN-II's warm-up (~21 minutes)
+    # Table 1's ResNet-19 (T = 4) at 1/8 width: the main SEENN-I model and SEENN-II's warm-up (~51 minutes)
     "resnet19": TrainConfig(dataset="standin-cifar10", model="resnet19", time_steps=4, epochs=3,
                             train_subset=20000, test_subset=2000, model_kw={"width_mult": 0.125}, **_SEENN),
     # Table 2's conversion: a QCFS ResNet-20 ANN (L = 4) at 1/4 of Table 6's widths, converted and run to
     # T = 8. Its SNN also carries TEAS: at full width it runs 12 img/s at T = 32 here, at 1/4 width 45.
-    "qcfs_resnet20": TrainConfig(dataset="standin-cifar10", model="resnet20", time_steps=1, loss="ce", epochs=4,
-                                 train_subset=30000, test_subset=1000,
+    "qcfs_resnet20": TrainConfig(dataset="standin-cifar10", model="resnet20", time_steps=1, loss="ce", epochs=3,
+                                 train_subset=20000, test_subset=1000,
                                  model_kw={"neuron": "qcfs", "width_mult": 0.25}, **_SEENN),
     # Table 3: ResNet-34 (T = 6) and SEW-ResNet-34 (T = 4) with the ImageNet stem at 1/8 width, all 12,000
     # training images (train_subset spreads over the class-ordered ImageFolder)
-    "resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=6, epochs=3,
+    "resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=6, epochs=2,
                             test_subset=1000, model_kw={"width_mult": 0.125}, **_SEENN),
-    "sew_resnet34": TrainConfig(dataset="standin-imagenet", model="sew_resnet34", time_steps=4, epochs=3,
+    "sew_resnet34": TrainConfig(dataset="standin-imagenet", model="sew_resnet34", time_steps=4, epochs=2,
                                 test_subset=1000, model_kw={"width_mult": 0.125}, **_SEENN),
     # Table 4: VGGSNN on 10-frame event recordings at 1/8 width
     "vggsnn": TrainConfig(dataset="standin-cifar10-dvs", model="vggsnn", time_steps=10, epochs=4,
@@ -32,8 +33,8 @@ EXPERIMENTS = {
 PROFILE = Profile(
     experiments=EXPERIMENTS,
     # SEENN §4.1: joint fine-tuning with a ResNet-8 policy (here at 1/4 width), one short epoch per β of the
-    # sweep. With SGD at §4.1's lr 0.01 a policy from scratch barely moves in 125 steps, so Adam (as smoke).
-    finetune={"seenn2": EXPERIMENTS["resnet19"].with_(epochs=1, train_subset=8000, optimizer="adam", lr=1e-3)},
+    # sweep. With SGD at §4.1's lr 0.01 a policy from scratch barely moves in 47 steps, so Adam (as smoke).
+    finetune={"seenn2": EXPERIMENTS["resnet19"].with_(epochs=1, train_subset=3000, optimizer="adam", lr=1e-3)},
     policies={"seenn2": PolicySpec(warmup="resnet19", model="resnet8", model_kw={"width_mult": 0.25})},
     # TEAS on the converted ResNet-20 (TEAS Table 2's family) at T = 16 instead of 2048 (~36 img/s training,
     # 92 evaluating); Table 1's learning rates

@@ -34,7 +34,7 @@ from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
-from seenn_lib.analysis.evidence import exit_potential, late_timestep_gain
+from seenn_lib.analysis.evidence import exit_potential, late_timestep_gain, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 
@@ -78,7 +78,8 @@ save_figure(fig, "01_accuracy_vs_timesteps")
 claims = judge({**exit_potential(mean_logits, targets), "SEENN-02": late_timestep_gain(mean_logits, targets)},
                profile, name,
                notes={"SEENN-02": f"T_max {cfg.time_steps}: {fixed.accuracy.iloc[-1]:.2f} % vs "
-                                  f"{fixed.accuracy.iloc[(cfg.time_steps + 1) // 2 - 1]:.2f} % at half"})
+                                  f"{fixed.accuracy.iloc[(cfg.time_steps + 1) // 2 - 1]:.2f} % at half"},
+               **model_fit(mean_logits, targets))
 save_claims(claims, "01")
 
 # %% [markdown]

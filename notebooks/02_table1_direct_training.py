@@ -38,7 +38,7 @@ import pandas as pd
 from seenn_lib.config import get_config, group
 from seenn_lib.pipelines import cached_logits, checkpoint_args
 from seenn_lib.exits import alpha_sweep, fixed_sweep
-from seenn_lib.analysis.evidence import table1_evidence
+from seenn_lib.analysis.evidence import model_fit, table1_evidence
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 from seenn_lib.plots import accuracy_vs_timesteps
@@ -52,7 +52,7 @@ for name in official:
     seenn = alpha_sweep(mean_logits, targets, alphas).assign(method="SEENN-I",
                                                             setting=lambda d: d["alpha"].map("α={}".format))
     sweeps[name] = (fixed, seenn)
-    claims.append(judge(table1_evidence(mean_logits, targets), profile, name))
+    claims.append(judge(table1_evidence(mean_logits, targets), profile, name, **model_fit(mean_logits, targets)))
     for part in (fixed, seenn):
         rows.append(part.assign(experiment=name, model=cfg.model, dataset=cfg.dataset)
                     [["experiment", "model", "dataset", "method", "setting", "accuracy", "avg_timesteps"]])

@@ -48,7 +48,7 @@ from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.plots import conversion_accuracy_vs_timesteps
 from seenn_lib.pipelines import cached_logits, checkpoint_args, converted_logits
-from seenn_lib.analysis.evidence import conversion_evidence
+from seenn_lib.analysis.evidence import conversion_evidence, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import save_figure, save_table, save_versus_paper
 
@@ -112,7 +112,7 @@ matches
 
 # %%
 claims = pd.concat([judge(conversion_evidence(r["logits"], r["targets"], conversion_match_t(r["cfg"]),
-                                              r["exit_t_max"]), profile, name)
+                                              r["exit_t_max"]), profile, name, **model_fit(r["logits"], r["targets"]))
                     for name, r in results.items()], ignore_index=True)
 save_claims(claims, "03")
 

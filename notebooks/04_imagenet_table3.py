@@ -44,7 +44,7 @@ from seenn_lib.pipelines import cached_logits, checkpoint_args, experiment_model
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps_models
-from seenn_lib.analysis.evidence import exit_potential, fraction_to_reach_t_max
+from seenn_lib.analysis.evidence import exit_potential, fraction_to_reach_t_max, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 
@@ -71,7 +71,7 @@ for label, cfg in configs.items():
     summary.append({"model": label, "T_max": cfg.time_steps, "accuracy_T_max": fixed.accuracy.iloc[-1],
                     "aet": aet(correct), "empirical_aet": empirical_aet(correct)})
     evidence = {**exit_potential(mean_logits, targets), "SEENN-11": fraction_to_reach_t_max(mean_logits, targets, 0.2)}
-    claims.append(judge(evidence, profile, names[label]))
+    claims.append(judge(evidence, profile, names[label], **model_fit(mean_logits, targets)))
 curves = pd.concat(curves, ignore_index=True)[["model", "method", "alpha", "T", "timesteps", "accuracy"]]
 save_table(curves, "04_accuracy_vs_timesteps")
 fig = accuracy_vs_timesteps_models(curves, title=f"ImageNet direct training (profile {profile})")

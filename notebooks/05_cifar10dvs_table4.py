@@ -42,7 +42,7 @@ from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
-from seenn_lib.analysis.evidence import exit_potential, fraction_to_reach_t_max
+from seenn_lib.analysis.evidence import exit_potential, fraction_to_reach_t_max, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 from seenn_lib.train import train
@@ -98,7 +98,7 @@ rates
 
 # %%
 evidence = {**exit_potential(mean_logits, targets), "SEENN-12": fraction_to_reach_t_max(mean_logits, targets, 0.5)}
-save_claims(judge(evidence, profile, name), "05")
+save_claims(judge(evidence, profile, name, **model_fit(mean_logits, targets)), "05")
 
 # %% [markdown]
 # ## Absolute numbers beside the paper (only in the `paper` profile)

@@ -41,7 +41,7 @@ from seenn_lib.exits import alpha_grid, alpha_sweep, fixed_sweep
 from seenn_lib.pipelines import cached_logits, evaluation_set
 from seenn_lib.plots import seenn2_tradeoff
 from seenn_lib.policy import get_seenn2, train_seenn2
-from seenn_lib.analysis.evidence import macs_share, seenn2_evidence
+from seenn_lib.analysis.evidence import macs_share, model_fit, seenn2_evidence
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 
@@ -100,7 +100,8 @@ static_accuracy = fixed_sweep(warm_logits, targets).accuracy.iloc[-1]
 evidence = seenn2_evidence(table, static_accuracy, t_max, macs_share("resnet8", "resnet19"))
 save_claims(judge(evidence, profile, experiment or "seenn2",
                   notes={"SEENN-08": f"the paper's pair as we build it; this profile's policy {setup.policy.model} "
-                                     f"{setup.policy.model_kw}: {cost['dense_ops_vs_snn'].iloc[0]:.2%} of its SNN"}),
+                                     f"{setup.policy.model_kw}: {cost['dense_ops_vs_snn'].iloc[0]:.2%} of its SNN"},
+                  **model_fit(warm_logits, targets)),
             "08")
 
 # %% [markdown]

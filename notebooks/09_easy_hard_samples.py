@@ -34,7 +34,7 @@ from seenn_lib.plots import easy_hard_grid
 from seenn_lib.analysis.seenn2 import difficulty_bins, easy_hard_samples, exit_by_class, fig5_classes
 from seenn_lib.pipelines import evaluation_set, seenn2_outputs
 from seenn_lib.policy import get_seenn2, policy_exit
-from seenn_lib.analysis.evidence import difficulty_evidence
+from seenn_lib.analysis.evidence import difficulty_evidence, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 
@@ -89,7 +89,8 @@ bins
 
 # %%
 save_claims(judge(difficulty_evidence(bins), profile, experiment or "seenn2",
-                  notes={"SEENN-18": f"β = {beta:g}, fifths of the test set by E_v[t]"}), "09")
+                  notes={"SEENN-18": f"β = {beta:g}, fifths of the test set by E_v[t]"},
+                  **model_fit(out["mean_logits"], targets)), "09")
 
 # %% [markdown]
 # ## Absolute numbers beside the paper (only in the `paper` profile: SEENN-II average T on ImageNet, Table 3)

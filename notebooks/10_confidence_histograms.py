@@ -29,7 +29,7 @@ from seenn_lib.config import experiment_of, get_config
 from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import confidence_table
 from seenn_lib.plots import confidence_histograms
-from seenn_lib.analysis.evidence import confidence_shift
+from seenn_lib.analysis.evidence import confidence_shift, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import save_figure, save_table
 
@@ -52,4 +52,5 @@ summary
 # %%
 medians = summary["50%"].tolist()
 save_claims(judge({"SEENN-19": confidence_shift(mean_logits)}, profile, name,
-                  notes={"SEENN-19": "medians per t: " + ", ".join(f"{m:.3f}" for m in medians)}), "10")
+                  notes={"SEENN-19": "medians per t: " + ", ".join(f"{m:.3f}" for m in medians)},
+                  **model_fit(mean_logits, targets)), "10")

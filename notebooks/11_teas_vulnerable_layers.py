@@ -89,5 +89,6 @@ save_figure(fig, "11_vulnerable_layers")
 # %%
 save_claims(pd.concat([judge({"TEAS-01": r.spearman_activity_vs_accuracy_drop}, profile,
                              f"{tcfg.experiment}, u = {r.noise:g}",
-                             notes={"TEAS-01": f"clean accuracy {vuln.accuracy_clean.iloc[0]:.2f} %"})
+                             notes={"TEAS-01": f"clean accuracy {vuln.accuracy_clean.iloc[0]:.2f} %"},
+                             accuracy=vuln.accuracy_clean.iloc[0])
                        for r in corr.itertuples()], ignore_index=True), "11")

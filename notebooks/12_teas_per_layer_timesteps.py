@@ -121,7 +121,8 @@ main_history = main["history"]
 evidence = teas_evidence(summary, layers, no_reg["layers"], main_history)
 save_claims(judge(evidence, profile, base.experiment,
                   notes={"TEAS-02": f"T {summary.original_T} -> {summary.reduced_T:.2f}",
-                         "TEAS-03": f"{summary.snn_accuracy:.2f} % -> {summary.reduced_accuracy:.2f} %"}), "12")
+                         "TEAS-03": f"{summary.snn_accuracy:.2f} % -> {summary.reduced_accuracy:.2f} %"},
+                  accuracy=summary.snn_accuracy), "12")
 
 # %% [markdown]
 # ## Absolute numbers beside the paper (only in the `paper` profile: VGG-16 on CIFAR-10 at T = 2048, Table 2)

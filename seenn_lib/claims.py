@@ -16,6 +16,7 @@ CLAIMS_CSV = REPO_ROOT / "data" / "paper_claims.csv"
 REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)
 COLUMNS = ["claim_id", "profile", "experiment", "ours", "paper_value", "verdict", "note"]
+LEARNED_OVER_CHANCE = 2  # judge(): a model under twice chance accuracy learned nothing
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _RULE = re.compile(r"^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -57,17 +58,26 @@ def _claim(claim_id: str) -> pd.Series:
     return claims.loc[claim_id]
 
 
-def judge(values: dict[str, float], profile: str, experiment: str = "", notes: dict[str, str] | None = None
-          ) -> pd.DataFrame:
-    """One ledger row per claim id in `values` (claim id -> our quantity), its verdict computed by the rule."""
+def judge(values: dict[str, float], profile: str, experiment: str = "", notes: dict[str, str] | None = None,
+          accuracy: float | None = None, classes: int = 10) -> pd.DataFrame:
+    """One ledger row per claim id in `values` (claim id -> our quantity), its verdict computed by the rule.
+    `accuracy` (%, at T_max) of the model behind the quantities guards them: a model under LEARNED_OVER_CHANCE
+    times chance (100 / `classes` %) learned nothing, so each of its rows is `not reproduced`, whatever the
+    quantity (a chance-level SNN's exits or confidences say nothing about the papers)."""
     notes = notes or {}
+    unlearned = accuracy is not None and accuracy < LEARNED_OVER_CHANCE * 100 / classes
     rows = []
     for claim_id, ours in values.items():
         claim = _claim(claim_id)
         ours = float("nan") if ours is None else float(ours)
         note = notes.get(claim_id, "") or ("quantity undefined on this run" if math.isnan(ours) else "")
+        outcome = verdict(claim.rule, ours)
+        if unlearned:
+            outcome = NOT_REPRODUCED
+            note = "; ".join(filter(None, [f"the model did not learn: {accuracy:.1f} % at T_max, chance "
+                                           f"{100 / classes:.1f} %", note]))
         rows.append({"claim_id": claim_id, "profile": profile, "experiment": experiment, "ours": ours,
-                     "paper_value": claim.paper_value, "verdict": verdict(claim.rule, ours), "note": note})
+                     "paper_value": claim.paper_value, "verdict": outcome, "note": note})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

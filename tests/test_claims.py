@@ -61,6 +61,16 @@ def test_unknown_claim_and_untestable_without_reason_are_errors():
         claims.untestable(["SEENN-01"], "ci", "")
 
 
+def test_a_model_that_learned_nothing_reproduces_no_claim():
+    """The same quantity passes its rule on a model at 20 % of 10 classes and is `not reproduced` at 19.9 %
+    (under twice chance), the note saying why; with 100 classes 19.9 % is far above chance and passes."""
+    holds = {"SEENN-01": 0.2}  # rule <= 0.55: AET a fifth of T_max
+    assert claims.judge(holds, "ci", accuracy=20.0).verdict.tolist() == [YES]
+    unlearned = claims.judge(holds, "ci", accuracy=19.9)
+    assert unlearned.verdict.tolist() == [NOT] and "did not learn: 19.9 %" in unlearned.note.iloc[0]
+    assert claims.judge(holds, "ci", accuracy=19.9, classes=100).verdict.tolist() == [YES]
+
+
 def logits_from_correctness(correct: torch.Tensor, classes: int = 10, margin: float = 4.0):
     """Running-mean logits [T, N, C] whose argmax at each t is the target where correct[t] and class
     (target + 1) elsewhere, with softmax confidence set by `margin`."""

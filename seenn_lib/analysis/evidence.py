@@ -19,6 +19,11 @@ from .conversion import timesteps_to_match
 ONE_STEP_LATENCY = 1.12  # SEENN §4.2: SEENN-I against the one-timestep SNN "at the cost of 12 % more latency"
 
 
+def model_fit(mean_logits: torch.Tensor, targets: torch.Tensor) -> dict:
+    """claims.judge's guard: the model's accuracy (%) at T_max and its number of classes."""
+    return {"accuracy": float(accuracy_per_t(mean_logits, targets)[-1]), "classes": mean_logits.shape[-1]}
+
+
 def exit_potential(mean_logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
     """SEENN-01 (AET / T_max) and SEENN-03 ((AET − empirical AET) / T_max) of one SNN's cached logits."""
     correct, t_max = correct_per_t(mean_logits, targets), mean_logits.shape[0]

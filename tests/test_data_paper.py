@@ -8,6 +8,7 @@ import torch
 
 from seenn_lib.cli import main
 from seenn_lib.config import profile_configs
+from seenn_lib.conversion import convert
 from seenn_lib.data import (dataset_spec, load_cifar, load_dvs_folder, load_image_folder, make_loader,
                             split_per_class, to_time_first)
 from seenn_lib.data.standins import wnid, write_dvs_standin, write_imagenet_standin
@@ -154,3 +155,6 @@ def test_every_paper_row_builds_its_model_and_data_pipeline(fake_root):
         with torch.no_grad():
             out = small.eval()(to_time_first(x, time_steps))
         assert out.shape == (time_steps, 1, spec.num_classes), name
+        if cfg.model_kw.get("neuron") == "qcfs":  # and every QCFS ANN converts and runs as an SNN
+            with torch.no_grad():
+                assert convert(small)(to_time_first(x, 2)).shape == (2, 1, spec.num_classes), name

@@ -2,7 +2,7 @@
 from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 
 
-def teas_pretraining(dataset: str, model: str) -> TrainConfig:
+def teas_pretraining(dataset: str, model: str, **model_kw) -> TrainConfig:
     """The ANN behind a TEAS Table 2 ANN-converted row (here a QCFS ANN, L = 4), trained as TEAS Table 1 says:
     Adam, N_p = 150 pretraining epochs at lr 5e-4 (the first of its "5e-4/1e-4": the table has one
     learning-rate row for its two epoch counts N_p and N_r), batch size 16-64 -> 64 (an ANN at T = 1; the
@@ -10,7 +10,7 @@ def teas_pretraining(dataset: str, model: str) -> TrainConfig:
     0.99" is applied to the retraining (TeasConfig.lr_decay); the pretraining keeps the training driver's one
     schedule, a cosine over the 150 epochs."""
     return TrainConfig(dataset=dataset, model=model, time_steps=1, loss="ce", optimizer="adam", epochs=150,
-                       batch_size=64, lr=5e-4, weight_decay=0.0, model_kw={"neuron": "qcfs"})
+                       batch_size=64, lr=5e-4, weight_decay=0.0, model_kw={"neuron": "qcfs", **model_kw})
 
 
 EXPERIMENTS = {
@@ -25,8 +25,9 @@ EXPERIMENTS = {
                                          epochs=300, lr=0.1, model_kw={"neuron": "qcfs"}),
     "qcfs_resnet20_cifar100": TrainConfig(dataset="cifar100", model="resnet20", time_steps=1, loss="ce",
                                           epochs=300, lr=0.1, model_kw={"neuron": "qcfs"}),
+    # the QCFS code's ResNet-34 stem (conv3x3/1, no max-pool: max-pooling of spikes does not convert)
     "qcfs_resnet34_imagenet": TrainConfig(dataset="imagenet", model="resnet34", time_steps=1, loss="ce",
-                                          epochs=300, lr=0.1, model_kw={"neuron": "qcfs"}),
+                                          epochs=300, lr=0.1, model_kw={"neuron": "qcfs", "stem": "cifar"}),
     # TEAS Table 2: VGG-16 on CIFAR-10 converted from an ANN, run at T = 2048 (PROFILE.teas below)
     "teas_vgg16_cifar10": teas_pretraining("cifar10", "vgg16"),
     # ---- SEENN Tables 1, 3, 4 (direct training, TET loss) and SEENN-II; TEAS Table 2 (conversion) ----
@@ -51,7 +52,7 @@ EXPERIMENTS = {
     "teas_resnet20_cifar10": teas_pretraining("cifar10", "resnet20"),
     "teas_resnet20_cifar100": teas_pretraining("cifar100", "resnet20"),
     "teas_vgg16_cifar100": teas_pretraining("cifar100", "vgg16"),
-    "teas_resnet34_imagenet": teas_pretraining("imagenet", "resnet34"),
+    "teas_resnet34_imagenet": teas_pretraining("imagenet", "resnet34", stem="cifar"),  # converts: no max-pool
     "teas_vgg16_imagenet": teas_pretraining("imagenet", "vgg16_imagenet"),
 }
 

@@ -8,6 +8,7 @@ import torch
 from seenn_lib.bench import (benchmark_neurons, inference_targets, neuron_implementations, resnet_run,
                              steady_cpu_allocator, write_outputs)
 from seenn_lib.cli import build_parser, main
+from seenn_lib.bench.inference import first_samples
 
 
 def test_neuron_benchmark_times_every_implementation_on_each_shape():
@@ -74,3 +75,12 @@ def test_inference_targets_and_outputs(tmp_path):
     paths = write_outputs({"targets": targets}, {"device": "cpu"}, fig, "b", tmp_path)
     assert {p.name for p in paths} == {"b_targets.csv", "b.json", "b.png", "b.pdf"}
     assert json.loads((tmp_path / "b.json").read_text())["device"] == "cpu"
+
+
+def test_first_samples_takes_int_and_tensor_labels():
+    """torchvision's CIFAR-10 (and the stand-in read by it) labels samples with ints, Fashion-MNIST here with
+    tensors: both stack into one label tensor beside the images."""
+    image = torch.zeros(3, 4, 4)
+    for label in (7, torch.tensor(7)):
+        x, y = first_samples([(image, label)] * 3, 2)
+        assert x.shape == (2, 3, 4, 4) and y.tolist() == [7, 7]

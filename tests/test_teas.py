@@ -13,7 +13,7 @@ from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
 from seenn_lib.teas import (TeasConfig, TemporalAdaptiveNet, activity_column, activity_measure, activity_regularizer,
                             activity_table, adjust, allocate, convert_train, fire_potential, input_noise,
-                            layer_parameters, rank_correlation, rate_convert, teas_loss, time_convert,
+                            layer_parameters, rank_correlation, rate_convert, teas_loss, time_convert, time_groups,
                             vulnerability_table)
 from seenn_lib.teas.training import decaying_adam, mean_activity
 
@@ -245,6 +245,33 @@ def test_allocation_keeps_the_most_active_layer_and_meets_the_ratio():
         TeasConfig(target_ratio=0.8, init_ratio=0.5)
 
 
+def test_grouped_layers_share_one_t_from_their_most_active_member():
+    """Layers 0 and 1 tied: both at their larger activity (0.4 -> T_max), layer 2 alone; no γ reaches mean 4,
+    so the closest allocation. Under caps the tied layers take their smaller cap."""
+    assert allocate([0.1, 0.4, 0.2], 8, 0.5, groups=[0, 0, 2]) == [8, 8, 1]
+    assert allocate([0.1, 0.4, 0.2], 8, 0.5) != [8, 8, 1]  # untied, layer 0 would be the one to shrink
+    assert adjust([8, 4, 8], [0.4, 0.1, 0.4], 8, 1.0, groups=[0, 0, 2]) == [4, 4, 8]
+    with pytest.raises(ValueError, match="one group id per layer"):
+        allocate([0.1, 0.4], 8, 0.5, groups=[0])
+
+
+def test_a_residual_snn_runs_grouped_per_layer_t_and_names_a_split_group():
+    """ResNet-20: each block's two neurons share a group, so a grouped allocation from any activity runs;
+    a per-layer T that splits a block is refused before the forward, naming the two layers."""
+    snn = create_model("resnet20", 10, width_mult=0.0625).eval()
+    groups = time_groups(snn)
+    blocks = [m for m in snn.modules() if hasattr(m, "same_time_neurons")]
+    assert len(set(groups)) == len(groups) - len(blocks) and groups[:3] == [0, 1, 1]
+    steps = allocate(torch.rand(len(groups)).tolist(), 6, 0.5, groups=groups)
+    net = TemporalAdaptiveNet(snn, steps)
+    with torch.no_grad():
+        assert net(repeat_time(torch.rand(2, 3, 32, 32), net.input_steps)).shape == (steps[-1], 2, 10)
+    split = [6] * len(groups)
+    split[2] = 3
+    with pytest.raises(ValueError, match=r"layers \(1, 2\) meet at a residual sum"):
+        TemporalAdaptiveNet(snn, split)
+
+
 # ---- vulnerable layers ----
 def test_input_noise_and_vulnerability_table():
     torch.manual_seed(0)
@@ -288,8 +315,8 @@ def test_paper_profile_follows_teas_table_1():
     assert tcfg.target_ratio == pytest.approx(40.5 / 2048, abs=5e-4)  # Table 2: T = 2048 -> 40.5
     for name in ("teas_vgg16_cifar10", "teas_resnet20_cifar10", "teas_resnet34_imagenet"):
         cfg = get_config("paper", name)  # N_p = 150 pretraining epochs, Adam at 5e-4, batch size 64
-        assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size, cfg.model_kw) == \
-            ("adam", 5e-4, 150, 64, {"neuron": "qcfs"})
+        assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size, cfg.model_kw["neuron"]) == \
+            ("adam", 5e-4, 150, 64, "qcfs")
     assert TeasConfig(**{**tcfg.__dict__}) == tcfg  # validates
 
 

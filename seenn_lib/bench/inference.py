@@ -181,10 +181,14 @@ def smoke_setup(profile: str = "smoke", experiment: str = "direct", images: int 
     """The profile's trained model and `images` test images (trained first when not cached)."""
     cfg = get_config(profile, experiment)
     model = train(cfg, device=device)
-    _, test = load_datasets(cfg.dataset)
-    n = min(images, len(test))
-    x, y = map(torch.stack, zip(*[test[i] for i in range(n)]))
+    x, y = first_samples(load_datasets(cfg.dataset)[1], images)
     return model, x, y, cfg.time_steps
+
+
+def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first n (image, label) pairs as two tensors; labels may be ints (torchvision's sets) or tensors."""
+    images, labels = zip(*[dataset[i] for i in range(min(n, len(dataset)))])
+    return torch.stack(images), torch.tensor([int(label) for label in labels])
 
 
 def resnet19_setup(width_mult: float = 0.125, images: int = 1024, seed: int = 0):

@@ -23,6 +23,11 @@ class BasicBlock(nn.Module):
     def forward(self, x):
         return self.act2(self.conv2(self.act1(self.conv1(x))) + self.shortcut(x))
 
+    def same_time_neurons(self) -> list[nn.Module]:
+        """Under per-layer T (TEAS), the sum adds act1's train (through conv2) to the block input, which
+        arrives at act1's T: act1 and act2 must run one T."""
+        return [self.act1, self.act2]
+
 
 def basic_block(shortcut: str = "conv"):
     """BasicBlock with the given projection shortcut, as residual_stages builds blocks."""

@@ -43,18 +43,22 @@ def teas_loss(outputs: torch.Tensor, target: torch.Tensor, activity: torch.Tenso
 
 
 def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1,
-             caps: Sequence[int] | None = None) -> list[int]:
+             caps: Sequence[int] | None = None, groups: Sequence[int] | None = None) -> list[int]:
     """Initial allocation (§3.3): the most active layer keeps t_max, layer l gets round(t_max·(a_l/a_max)^γ)
     (at least t_min, at most caps[l] when given), with γ >= 0 the smallest exponent whose mean T is at most
-    ratio·t_max; where no γ reaches it, the closest allocation (most active layers at t_max, others at t_min)."""
+    ratio·t_max; where no γ reaches it, the closest allocation (most active layers at t_max, others at t_min).
+    Layers with one `groups` id (a residual block's, network.time_groups) get one T: that of their most
+    active member, under their smallest cap."""
     check_steps(t_max=t_max, t_min=t_min)
     if not 0 < ratio <= 1:
         raise ValueError(f"ratio (target mean T / t_max) must be in (0, 1], got {ratio}")
     a = np.asarray(activity, dtype=float)
     if a.ndim != 1 or len(a) == 0 or (a < 0).any() or a.max() == 0:
         raise ValueError(f"activity must be a non-empty list of non-negative numbers with at least one > 0, got {a}")
+    upper = np.full(len(a), t_max) if caps is None else np.maximum(np.asarray(caps), t_min)
+    if groups is not None:
+        a, upper = _grouped(a, groups, np.maximum), _grouped(upper, groups, np.minimum)
     relative, target = a / a.max(), ratio * t_max
-    upper = t_max if caps is None else np.maximum(np.asarray(caps), t_min)
 
     def alloc(gamma: float) -> np.ndarray:
         return np.clip(np.floor(t_max * relative ** gamma + 0.5), t_min, upper)
@@ -68,8 +72,21 @@ def allocate(activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1
     return [int(t) for t in (alloc(0.0) if alloc(0.0).mean() <= target else alloc(high))]
 
 
-def adjust(current: Sequence[int], activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1) -> list[int]:
+def _grouped(values: np.ndarray, groups: Sequence[int], reduce: np.ufunc) -> np.ndarray:
+    """Each layer's value replaced by `reduce` over the layers of its group."""
+    groups = np.asarray(groups)
+    if groups.shape != values.shape:
+        raise ValueError(f"need one group id per layer ({len(values)}), got {len(groups)}")
+    out = values.astype(float).copy()
+    for g in np.unique(groups):
+        out[groups == g] = reduce.reduce(values[groups == g])
+    return out
+
+
+def adjust(current: Sequence[int], activity: Sequence[float], t_max: int, ratio: float, t_min: int = 1,
+           groups: Sequence[int] | None = None) -> list[int]:
     """Temporal adjustment (§3.3): re-allocate from the latest activity toward `ratio`, only ever removing
     timesteps (the least active layers lose the most). The search runs under the current T_l as caps, so a
-    layer whose activity rose while it was short does not drag the others below the ratio."""
-    return allocate(activity, t_max, ratio, t_min, caps=current)
+    layer whose activity rose while it was short does not drag the others below the ratio. `groups` as in
+    allocate."""
+    return allocate(activity, t_max, ratio, t_min, caps=current, groups=groups)

@@ -34,13 +34,26 @@ def activity_measure(activity: torch.Tensor, neurons, measure: str = "eq2") -> t
     return activity / torch.as_tensor(neurons, dtype=activity.dtype, device=activity.device)
 
 
+def time_groups(snn: nn.Module) -> list[int]:
+    """A group id per spiking layer (snn.neurons() order): layers whose trains meet at a residual sum (a block's
+    same_time_neurons()) share their first member's id and must run one T; the others have their own."""
+    index = {id(n): i for i, n in enumerate(snn.neurons())}
+    groups = list(range(len(index)))
+    for module in snn.modules():
+        if hasattr(module, "same_time_neurons"):
+            first, *rest = [index[id(n)] for n in module.same_time_neurons()]
+            for layer in rest:
+                groups[layer] = groups[first]
+    return groups
+
+
 class TemporalAdaptiveNet(nn.Module):
     """A SpikingNet whose l-th spiking layer (in `snn.neurons()` order) runs time_steps[l] steps.
 
     The output train of layer l is converted (convert_train) to the T of layer l+1 whenever they differ,
     inside a forward hook, so the wrapped model is unchanged outside this wrapper's forward. The input
     x_seq has time_steps[0] steps (direct encoding: repeat_time(x, net.input_steps)); the output is
-    [time_steps[-1], B, C]. Layers whose outputs are added (residual blocks) must share one T.
+    [time_steps[-1], B, C]. Layers whose trains meet at a residual sum (`groups`, time_groups) run one T.
     After each forward, `activity[l]` holds layer l's spikes/step per sample (Eq. 2, [B], differentiable) and
     `neurons_per_layer[l]` its number of neurons; mean_activity(measure) gives their batch means.
     """
@@ -51,7 +64,7 @@ class TemporalAdaptiveNet(nn.Module):
             raise ValueError(f"TemporalAdaptiveNet wraps a SpikingNet (a registry model), got {type(snn).__name__}")
         if coding not in CODINGS:
             raise ValueError(f"coding must be one of {CODINGS}, got {coding!r}")
-        self.snn, self.coding = snn, coding
+        self.snn, self.coding, self.groups = snn, coding, time_groups(snn)
         self.set_time_steps(time_steps)
 
     def neurons(self) -> list[SpikingNeuron]:
@@ -62,6 +75,10 @@ class TemporalAdaptiveNet(nn.Module):
         if len(time_steps) != n_layers:
             raise ValueError(f"need one timestep count per spiking layer ({n_layers}), got {len(time_steps)}")
         check_steps(**{f"time_steps[{i}]": t for i, t in enumerate(time_steps)})
+        split = [(self.groups.index(g), i) for i, g in enumerate(self.groups) if time_steps[i] != time_steps[g]]
+        if split:
+            raise ValueError(f"layers {split[0]} meet at a residual sum and must run one T, got time_steps "
+                             f"{list(time_steps)}; allocate with groups=net.groups")
         self.time_steps = [int(t) for t in time_steps]
         self.activity: list[torch.Tensor | None] = [None] * n_layers
         self.neurons_per_layer: list[int] = [0] * n_layers
@@ -85,7 +102,7 @@ class TemporalAdaptiveNet(nn.Module):
             if len(set(self.time_steps)) == 1:
                 raise
             raise ValueError(f"the network failed with per-layer timesteps {self.time_steps} ({err}); layers "
-                             "whose outputs are added (residual blocks) must share one T") from err
+                             "whose outputs are added must share one T (a block's same_time_neurons)") from err
         finally:
             for hook in hooks:
                 hook.remove()

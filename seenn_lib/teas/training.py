@@ -102,10 +102,10 @@ class TeasTraining:
         self.activity0 = mean_activity(self.net, self.calib_ds, device, tcfg.activity)
         probe = repeat_time(self.train_ds[0][0].unsqueeze(0).to(device), self.t_max)
         self.params = torch.tensor(layer_parameters(self.snn, probe), dtype=torch.float32, device=device)
-        self.no_retrain = allocate(self.activity0, self.t_max, tcfg.target_ratio, tcfg.t_min)
+        self.no_retrain = allocate(self.activity0, self.t_max, tcfg.target_ratio, tcfg.t_min, groups=self.net.groups)
         self.net.set_time_steps(self.no_retrain)
         self.no_retrain_acc = accuracy(self.net, self.test_ds, device)
-        self.initial = allocate(self.activity0, self.t_max, tcfg.init_ratio, tcfg.t_min)
+        self.initial = allocate(self.activity0, self.t_max, tcfg.init_ratio, tcfg.t_min, groups=self.net.groups)
         self.net.set_time_steps(self.initial)
         first = accuracy(self.net, self.test_ds, device)
         self.history[:] = [{"phase": "initial allocation", "epoch": 0, "accuracy": first,
@@ -117,7 +117,8 @@ class TeasTraining:
         if job.phase == "adjustment" and done % tcfg.adjust_every == 0 and done < tcfg.adjust_epochs:
             step, n_adjust = done // tcfg.adjust_every, max(1, tcfg.adjust_epochs // tcfg.adjust_every)
             ratio = tcfg.init_ratio + (tcfg.target_ratio - tcfg.init_ratio) * step / n_adjust
-            self.net.set_time_steps(adjust(self.net.time_steps, job.activity, self.t_max, ratio, tcfg.t_min))
+            self.net.set_time_steps(adjust(self.net.time_steps, job.activity, self.t_max, ratio, tcfg.t_min,
+                                                 self.net.groups))
         self.history.append({"phase": job.phase, "epoch": job.first_epoch + done,
                              "accuracy": accuracy(self.net, self.test_ds, self.ctx.device),
                              "mean_T": float(np.mean(self.net.time_steps)), "loss": loss})
@@ -128,7 +129,7 @@ class TeasTraining:
         adjusting = TeasPhase(self, "adjustment", tcfg.adjust_epochs, tcfg.lr, 0, self.folder)
         fit(adjusting, self.ctx, progress, checkpoint_every)
         self.net.set_time_steps(adjust(self.net.time_steps, adjusting.activity, self.t_max, tcfg.target_ratio,
-                                       tcfg.t_min) if tcfg.adjust_epochs else self.no_retrain)
+                                       tcfg.t_min, self.net.groups) if tcfg.adjust_epochs else self.no_retrain)
         finetuning = TeasPhase(self, "fine-tuning", tcfg.finetune_epochs, tcfg.finetune_lr, tcfg.adjust_epochs,
                                self.folder)
         fit(finetuning, self.ctx, progress, checkpoint_every)

@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from seenn_lib.config import get_config, get_profile
-from seenn_lib.conversion import ConvertedIF
+from seenn_lib.conversion import ConvertedIF, convert
 from seenn_lib.layers import SpikingNet, repeat_time
 from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
@@ -256,9 +256,15 @@ def test_grouped_layers_share_one_t_from_their_most_active_member():
 
 
 def test_a_residual_snn_runs_grouped_per_layer_t_and_names_a_split_group():
-    """ResNet-20: each block's two neurons share a group, so a grouped allocation from any activity runs;
-    a per-layer T that splits a block is refused before the forward, naming the two layers."""
-    snn = create_model("resnet20", 10, width_mult=0.0625).eval()
+    """ResNet-20, direct (LIF) and converted from QCFS (IF neurons wrapped): each block's two neurons share a
+    group, so a grouped allocation from any activity runs; a per-layer T that splits a block is refused before
+    the forward, naming the two layers."""
+    for snn in (create_model("resnet20", 10, width_mult=0.0625).eval(),
+                convert(create_model("resnet20", 10, width_mult=0.0625, neuron="qcfs"))):
+        check_residual_groups(snn)
+
+
+def check_residual_groups(snn):
     groups = time_groups(snn)
     blocks = [m for m in snn.modules() if hasattr(m, "same_time_neurons")]
     assert len(set(groups)) == len(groups) - len(blocks) and groups[:3] == [0, 1, 1]

@@ -36,12 +36,13 @@ def activity_measure(activity: torch.Tensor, neurons, measure: str = "eq2") -> t
 
 def time_groups(snn: nn.Module) -> list[int]:
     """A group id per spiking layer (snn.neurons() order): layers whose trains meet at a residual sum (a block's
-    same_time_neurons()) share their first member's id and must run one T; the others have their own."""
+    same_time_neurons(), or the neurons inside them, as a converted SNN wraps its IF neurons) share their first
+    member's id and must run one T; the others have their own."""
     index = {id(n): i for i, n in enumerate(snn.neurons())}
     groups = list(range(len(index)))
     for module in snn.modules():
         if hasattr(module, "same_time_neurons"):
-            first, *rest = [index[id(n)] for n in module.same_time_neurons()]
+            first, *rest = [index[id(n)] for m in module.same_time_neurons() for n in m.modules() if id(n) in index]
             for layer in rest:
                 groups[layer] = groups[first]
     return groups

@@ -100,7 +100,8 @@ static_accuracy = fixed_sweep(warm_logits, targets).accuracy.iloc[-1]
 evidence = seenn2_evidence(table, static_accuracy, t_max, macs_share("resnet8", "resnet19"))
 save_claims(judge(evidence, profile, experiment or "seenn2",
                   notes={"SEENN-08": f"the paper's pair as we build it; this profile's policy {setup.policy.model} "
-                                     f"{setup.policy.model_kw}: {cost['dense_ops_vs_snn'].iloc[0]:.2%} of its SNN"},
+                                     f"{setup.policy.model_kw}: {cost['dense_ops_vs_snn'].iloc[0]:.2%} of its SNN",
+                         "SEENN-20": f"best β: {table.accuracy.max():.2f} % vs {static_accuracy:.2f} % at T_max"},
                   **model_fit(warm_logits, targets)),
             "08")
 

@@ -34,7 +34,7 @@ EXPERIMENTS = {
 PROFILE = Profile(
     experiments=EXPERIMENTS,
     # SEENN §4.1: joint fine-tuning with a ResNet-8 policy (here at 1/4 width), one short epoch per β of the
-    # sweep. With SGD at §4.1's lr 0.01 a policy from scratch barely moves in 47 steps, so Adam (as smoke).
+    # sweep (47 steps): Adam, as smoke, whose policy learns from scratch within one short epoch.
     finetune={"seenn2": EXPERIMENTS["resnet19"].with_(epochs=1, train_subset=3000, optimizer="adam", lr=1e-3)},
     policies={"seenn2": PolicySpec(warmup="resnet19", model="resnet8", model_kw={"width_mult": 0.25})},
     # TEAS on the converted ResNet-20 (TEAS Table 2's family) at T = 16 instead of 2048 (~36 img/s training,

@@ -76,7 +76,7 @@ class TemporalAdaptiveNet(nn.Module):
         if len(time_steps) != n_layers:
             raise ValueError(f"need one timestep count per spiking layer ({n_layers}), got {len(time_steps)}")
         check_steps(**{f"time_steps[{i}]": t for i, t in enumerate(time_steps)})
-        split = [(self.groups.index(g), i) for i, g in enumerate(self.groups) if time_steps[i] != time_steps[g]]
+        split = [(g, i) for i, g in enumerate(self.groups) if time_steps[i] != time_steps[g]]  # g: first member
         if split:
             raise ValueError(f"layers {split[0]} meet at a residual sum and must run one T, got time_steps "
                              f"{list(time_steps)}; allocate with groups=net.groups")

@@ -118,7 +118,7 @@ class TeasTraining:
             step, n_adjust = done // tcfg.adjust_every, max(1, tcfg.adjust_epochs // tcfg.adjust_every)
             ratio = tcfg.init_ratio + (tcfg.target_ratio - tcfg.init_ratio) * step / n_adjust
             self.net.set_time_steps(adjust(self.net.time_steps, job.activity, self.t_max, ratio, tcfg.t_min,
-                                                 self.net.groups))
+                                           self.net.groups))
         self.history.append({"phase": job.phase, "epoch": job.first_epoch + done,
                              "accuracy": accuracy(self.net, self.test_ds, self.ctx.device),
                              "mean_T": float(np.mean(self.net.time_steps)), "loss": loss})

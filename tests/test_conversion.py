@@ -193,16 +193,23 @@ def test_accuracy_timesteps_table_by_hand():
 
 
 def test_c_converted_accuracy_rises_with_t_toward_the_ann(session_cache):
-    """The ci profile's QCFS ANN (trained once, shared with the notebooks): the converted SNN's accuracy
-    rises with T = 2, 4, 8, 16, 32 and ends close to the ANN's."""
+    """The ci profile's QCFS ANN (trained once, shared with the notebooks): the converted SNN's running-mean
+    logits approach the ANN's as T grows (QCFS's conversion error shrinks with T), its predictions agree with
+    the ANN's more often, and its accuracy does not fall with T = 2, 4, 8, 16, 32 and ends close to the ANN's.
+    (How far T = 2 is from converged depends on the trained λ: on some data it is already within 2 points.)"""
     cfg = get_config("ci", "qcfs")
-    ann_acc = accuracy_per_t(*cached_logits(cfg, progress=False)).item()
+    ann_logits, ann_targets = cached_logits(cfg, progress=False)
+    ann_acc = accuracy_per_t(ann_logits, ann_targets).item()
     mean_logits, targets = converted_logits(cfg, t_max=32, progress=False)
     acc = accuracy_per_t(mean_logits, targets)
-    curve = [acc[t - 1].item() for t in (2, 4, 8, 16, 32)]
-    print(f"ANN {ann_acc:.2f}%, converted at T = 2, 4, 8, 16, 32: {[round(a, 2) for a in curve]}")
+    ts = (2, 4, 8, 16, 32)
+    curve = [acc[t - 1].item() for t in ts]
+    gap = [(mean_logits[t - 1] - ann_logits[0]).abs().mean().item() for t in ts]
+    agree = [(mean_logits[t - 1].argmax(-1) == ann_logits[0].argmax(-1)).float().mean().item() for t in ts]
+    print(f"ANN {ann_acc:.2f}%, converted at T = {ts}: {[round(a, 2) for a in curve]}, mean |logit gap| "
+          f"{[round(g, 3) for g in gap]}, agreement {[round(a, 3) for a in agree]}")
     assert ann_acc > 70
-    assert curve[0] < curve[2] - 5  # T = 2 is far from converged
+    assert gap[-1] < gap[0] / 2 and agree[-1] > agree[0]
     assert all(later >= earlier - 1.0 for earlier, later in zip(curve, curve[1:]))
     assert abs(curve[-1] - ann_acc) < 2.0
 

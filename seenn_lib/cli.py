@@ -49,7 +49,7 @@ def _evaluate(args):
 
 
 def _reproduce(args):
-    log = reproduce(args.profile, args.only, args.device)
+    log = reproduce(args.profile, args.only, args.device, args.jobs)
     print(log.to_string(index=False))
     if (log["status"] != "ok").any():
         sys.exit(1)
@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", default="smoke")
     r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
     r.add_argument("--device", default="cpu")
+    r.add_argument("--jobs", type=int, default=0,
+                   help="notebooks run at once (default 0: two on a CPU with >= 2 cores, one on a GPU)")
     r.set_defaults(func=_reproduce)
 
     e = sub.add_parser("explorer", help="serve notebook 16's sliders as a Voila dashboard")

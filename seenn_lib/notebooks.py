@@ -8,6 +8,7 @@ import ast
 import json
 import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
@@ -15,12 +16,19 @@ from tqdm.auto import tqdm
 
 from . import claims, provenance
 from .artifacts import ARTIFACT_LOG, REPO_ROOT, atomic_write
-from .config import notebook_parameters
+from .config import get_profile, notebook_parameters
 from .results import figures_dir
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build" / "notebooks"
 EXPLORER = NOTEBOOKS / "16_explorer.py"
+
+# What each notebook needs finished before it starts when several run at once (reproduce's `jobs`), by number:
+# the cached models and logits it shares with an earlier one (the cache's lock would make it wait, holding a
+# worker idle) and what it reads that others write (the explorer lists every cached run of 03-05 and 08; the
+# report reads every notebook's tables: "*"). A test checks this against the artifacts each notebook touched.
+NEEDS = {"02": ("01",), "06": ("01",), "07": ("01",), "08": ("01",), "09": ("08",), "10": ("01",),
+         "12": ("11",), "13": ("12",), "15": ("01",), "16": ("01", "03", "04", "05", "08"), "20": ("*",)}
 
 
 def list_notebooks() -> list[Path]:
@@ -91,49 +99,113 @@ def explorer_dashboard(out: Path, parameters: dict) -> Path:
     return out
 
 
-def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD) -> Path:
-    """Convert a percent-format source to .ipynb and execute it with papermill; returns the output."""
+def kernel_manager(env: dict[str, str]) -> type:
+    """A kernel manager class whose kernels start in notebooks/ with `env` added to this process's environment.
+    (papermill's own `cwd` changes this whole process's directory: notebooks run at once would race on it.)"""
+    from jupyter_client import AsyncKernelManager
+
+    class NotebookKernel(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw.setdefault("cwd", str(NOTEBOOKS))
+            kw["env"] = {**os.environ, **env}
+            return await super().start_kernel(**kw)
+    return NotebookKernel
+
+
+def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD, env: dict[str, str] | None = None) -> Path:
+    """Convert a percent-format source to .ipynb and execute it with papermill (its kernel's environment: ours
+    plus `env`); returns the output."""
     import papermill
 
     src_ipynb = to_ipynb(source, build_dir / f"{source.stem}.source.ipynb")
     check_parameters(src_ipynb, parameters)
     out = build_dir / f"{source.stem}.ipynb"
     papermill.execute_notebook(str(src_ipynb), str(out), parameters=parameters, kernel_name="python3",
-                               cwd=str(NOTEBOOKS), progress_bar=False)
+                               progress_bar=False, kernel_manager_class=kernel_manager(env or {}))
     return out
 
 
-def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str = "cpu") -> pd.DataFrame:
-    """Run the chosen notebooks in order, keep going past failures, write figures/run_manifest.json and
-    figures/REPORT.md; returns the log."""
+def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str = "cpu",
+              jobs: int = 0) -> pd.DataFrame:
+    """Run the chosen notebooks, `jobs` at once (0: default_jobs), each after the ones it NEEDS; keep going past
+    failures; write figures/run_manifest.json and figures/REPORT.md; returns the log in notebook order."""
+    if jobs < 0:
+        raise ValueError(f"jobs (notebooks run at once) must be >= 1, or 0 for default_jobs; got {jobs}")
     facts = provenance.run_facts(profile, device)  # before the notebooks run: the tree as it was
-    bar = tqdm(select(only), desc=f"reproduce ({profile})")
-    rows = []
-    for book in bar:
-        bar.set_postfix_str(book.stem)
-        rows.append(run_logged(book, {"profile": profile, "device": device, **notebook_parameters(profile, book.stem)}))
+    books = select(only)
+    jobs = jobs or default_jobs(device)
+    params = {b: {"profile": profile, "device": device, **notebook_parameters(profile, b.stem)} for b in books}
+    rows = run_all(books, params, jobs, get_profile(profile).start_first, f"reproduce ({profile}, {jobs} at once)")
     log = pd.DataFrame(rows)
-    manifest = json.dumps({**facts, "notebooks": log.to_dict("records")}, indent=2) + "\n"
+    manifest = json.dumps({**facts, "jobs": jobs, "notebooks": log.to_dict("records")}, indent=2) + "\n"
     atomic_write(figures_dir() / "run_manifest.json", lambda tmp: Path(tmp).write_text(manifest))
     write_report(log, facts)
     return log
 
 
-def run_logged(book: Path, parameters: dict) -> dict:
-    """Run one notebook and keep going if it fails: its status, wall time and the `kind/key` of every
-    cached artifact it read or wrote."""
+def run_all(books: list[Path], params: dict[Path, dict], jobs: int, first: tuple[str, ...], desc: str) -> list[dict]:
+    """run_logged for each book, `jobs` at once, each once all it needs are done (failed or not), in
+    start_order(books, first); each kernel gets an equal share of the cores unless the user set
+    OMP_NUM_THREADS. The rows, in the order of `books`, say when each started (seconds into the run)."""
+    threads = {} if jobs == 1 or "OMP_NUM_THREADS" in os.environ else {
+        "OMP_NUM_THREADS": str(max(1, usable_cores() // jobs))}
+    deps, order = needs(books), start_order(books, first)
+    rows, running, started = {}, {}, {}
+    clock, bar = time.perf_counter(), tqdm(total=len(books), desc=desc)
+    with ThreadPoolExecutor(jobs) as pool:
+        while len(rows) < len(books):
+            for book in [b for b in order if b not in started and deps[b] <= set(rows)][:jobs - len(running)]:
+                running[pool.submit(run_logged, book, params[book], threads)] = book
+                started[book] = round(time.perf_counter() - clock, 1)
+            bar.set_postfix_str(" + ".join(b.stem[:2] for b in running.values()))
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                book = running.pop(future)
+                rows[book] = {**future.result(), "started": started[book]}
+                bar.update()
+    return [rows[b] for b in books]
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def default_jobs(device: str) -> int:
+    """Notebooks run at once. A GPU: one (the paper profile's models fill it). A CPU with >= 2 cores: two, each
+    on half the cores; the small models of ci/smoke/mini leave cores idle in one kernel (here on 2 cores, two
+    one-thread kernels did 1.2x (CNN) to 1.7x (SEW-ResNet-34) the training steps of one two-thread kernel)."""
+    return 1 if str(device).startswith("cuda") or usable_cores() < 2 else 2
+
+
+def needs(books: list[Path]) -> dict[Path, set[Path]]:
+    """Each selected notebook's NEEDS among the selected ones, and what those need in turn."""
+    by_number = {b.stem[:2]: b for b in books}
+    direct = {b: ({o for o in books if o != b} if NEEDS.get(b.stem[:2]) == ("*",)
+                  else {by_number[n] for n in NEEDS.get(b.stem[:2], ()) if n in by_number}) for b in books}
+    closed = {}
+    for book in books:  # number order: a notebook's needs are closed before it
+        closed[book] = set(direct[book]).union(*(closed[d] for d in direct[book]))
+    return closed
+
+
+def start_order(books: list[Path], first: tuple[str, ...] = ()) -> list[Path]:
+    """The notebooks numbered in `first`, in that order, then the others by number."""
+    rank = {number: i for i, number in enumerate(first)}
+    return sorted(books, key=lambda b: (rank.get(b.stem[:2], len(first)), b.stem))
+
+
+def run_logged(book: Path, parameters: dict, env: dict[str, str] | None = None) -> dict:
+    """Run one notebook (its kernel's environment: ours plus `env`) and keep going if it fails: its status,
+    wall time and the `kind/key` of every cached artifact it read or wrote."""
     BUILD.mkdir(parents=True, exist_ok=True)
     artifact_log = BUILD / f"{book.stem}.artifacts.jsonl"
     artifact_log.unlink(missing_ok=True)
-    os.environ[ARTIFACT_LOG] = str(artifact_log)  # the notebook's kernel inherits it
     start = time.perf_counter()
     try:
-        run_notebook(book, parameters)
+        run_notebook(book, parameters, env={**(env or {}), ARTIFACT_LOG: str(artifact_log)})
         status, error = "ok", ""
     except Exception as err:  # report and continue with the next notebook
         status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)
-    finally:
-        del os.environ[ARTIFACT_LOG]
     return {"notebook": book.stem, "status": status, "seconds": round(time.perf_counter() - start, 1),
             "error": error, "artifacts": provenance.logged_artifacts(artifact_log)}
 

@@ -187,6 +187,10 @@ class JointSeenn2(nn.Module):
         super().__init__()
         self.snn, self.policy, self.actions = snn, policy, actions
 
+    def param_groups(self, snn_lr: float) -> list[dict]:
+        """The optimizer's groups: the policy at the optimizer's lr, the SNN at `snn_lr`."""
+        return [{"params": list(self.policy.parameters())}, {"params": list(self.snn.parameters()), "lr": snn_lr}]
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         frames = x.shape[1] if x.dim() == 5 else self.actions[-1]  # event data bring their own T
         return self.policy(x), running_mean(self.snn(to_time_first(x, frames)[:self.actions[-1]]))
@@ -197,8 +201,9 @@ class Seenn2Job(Job):
 
     def __init__(self, setup: Seenn2Setup, beta: float, joint: JointSeenn2, dataset, checkpoint: Path):
         cfg = setup.finetune
-        super().__init__(joint, dataset, cfg.epochs, cfg.batch_size, cfg.seed, whole_run_optimizer(cfg, joint, dataset),
-                         checkpoint, setup.key(beta), f"SEENN-II beta={beta:g}")
+        groups = whole_run_optimizer(cfg, lambda: joint.param_groups(cfg.lr * setup.policy.snn_lr_scale), dataset)
+        super().__init__(joint, dataset, cfg.epochs, cfg.batch_size, cfg.seed, groups, checkpoint, setup.key(beta),
+                         f"SEENN-II beta={beta:g}")
         self.actions, self.beta = setup.actions, beta
 
     def batch_loss(self, net, x, y):

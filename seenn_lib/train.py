@@ -74,18 +74,20 @@ def build_model(cfg: TrainConfig) -> nn.Module:
                         **cfg.model_kw)
 
 
-def make_optimizer(cfg: TrainConfig, model: nn.Module, steps: int):
+def make_optimizer(cfg: TrainConfig, params, steps: int):
+    """cfg's optimizer at cfg.lr over `params` (parameters, or torch param groups: a group's own "lr" wins),
+    on a cosine schedule over `steps`."""
     if cfg.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
-                              weight_decay=cfg.weight_decay)
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
 
 
-def whole_run_optimizer(cfg: TrainConfig, module: nn.Module, dataset):
-    """A Job's optimizer(): make_optimizer with the cosine schedule spanning cfg.epochs passes over `dataset`."""
-    return lambda: make_optimizer(cfg, module, cfg.epochs * -(-len(dataset) // cfg.batch_size))
+def whole_run_optimizer(cfg: TrainConfig, params, dataset):
+    """A Job's optimizer(): make_optimizer over params() with the cosine schedule spanning cfg.epochs passes
+    over `dataset`."""
+    return lambda: make_optimizer(cfg, params(), cfg.epochs * -(-len(dataset) // cfg.batch_size))
 
 
 def model_dir(cfg: TrainConfig):
@@ -152,7 +154,7 @@ class SupervisedJob(Job):
     """Training on one of train.LOSSES, as cfg.loss says (TET, SEENN Eq. 11, by default): SNNs and QCFS ANNs."""
 
     def __init__(self, cfg: TrainConfig, model: nn.Module, dataset, checkpoint: Path):
-        super().__init__(model, dataset, cfg.epochs, cfg.batch_size, cfg.seed, whole_run_optimizer(cfg, model, dataset),
+        super().__init__(model, dataset, cfg.epochs, cfg.batch_size, cfg.seed, whole_run_optimizer(cfg, model.parameters, dataset),
                          checkpoint, cfg.to_dict(), f"train {cfg.model}")
         self.loss, self.time_steps = LOSSES[cfg.loss], cfg.time_steps
 

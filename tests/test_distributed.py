@@ -49,7 +49,7 @@ def _single_process_reference(cfg: TrainConfig, model, shard_loss, world: int) -
     statistics follow shard 0 (DDP broadcasts rank 0's buffers before every forward)."""
     model.train()
     train_ds = subset(load_datasets(cfg.dataset)[0], cfg.train_subset)
-    opt, sched = make_optimizer(cfg, model, cfg.epochs * -(-len(train_ds) // cfg.batch_size))
+    opt, sched = make_optimizer(cfg, model.parameters(), cfg.epochs * -(-len(train_ds) // cfg.batch_size))
     loaders = [make_loader(train_ds, cfg.batch_size // world, True, cfg.seed, rank=r, world=world)
                for r in range(world)]
     for shards in zip(*loaders):

@@ -1,15 +1,22 @@
 """CI executes every notebook through papermill in the `ci` profile (the smoke code path at test size)."""
 import json
+from dataclasses import replace
 
 import pytest
 
 from seenn_lib.claims import VERDICTS, ledger, load_claims
-from seenn_lib.notebooks import list_notebooks, reproduce
+from seenn_lib.config import PROFILES, get_profile
+from seenn_lib.notebooks import NEEDS, default_jobs, list_notebooks, needs, reproduce, start_order
+
+
+@pytest.fixture(scope="module")
+def ci_run(session_cache):
+    return reproduce(profile="ci")  # two notebooks at once on a CPU with >= 2 cores (default_jobs)
 
 
 @pytest.mark.slow
-def test_every_notebook_runs_and_writes_its_outputs(session_cache):
-    log = reproduce(profile="ci")
+def test_every_notebook_runs_and_writes_its_outputs(ci_run, session_cache):
+    log = ci_run
     failed = log[log.status != "ok"]
     assert failed.empty, failed.to_string()
     assert set(log.notebook) == {b.stem for b in list_notebooks()}
@@ -30,5 +37,65 @@ def test_every_notebook_runs_and_writes_its_outputs(session_cache):
     assert all(book in report for book in log.notebook)
     manifest = json.loads((figures / "run_manifest.json").read_text())
     assert [n["notebook"] for n in manifest["notebooks"]] == list(log.notebook)
+    assert manifest["jobs"] == default_jobs("cpu")
     assert manifest["notebooks"][0]["artifacts"]  # notebook 01's kernel logged the cached logits it read
     assert manifest["date"] in report and manifest["versions"]["torch"] in report
+
+
+@pytest.mark.slow
+def test_needs_orders_every_notebook_after_those_whose_artifacts_it_shares(ci_run):
+    """Of the notebooks touching one cached artifact, the first in number order made it: every other one must
+    (transitively) need that one, else with several notebooks at once it could start too early and wait."""
+    deps = {b.stem: {d.stem for d in ds} for b, ds in needs(list_notebooks()).items()}
+    touched = ci_run.explode("artifacts").dropna(subset=["artifacts"])
+    for artifact, rows in touched.groupby("artifacts"):
+        maker, *users = sorted(rows.notebook.unique())
+        for user in users:
+            assert maker in deps[user], f"{user} shares {artifact} with {maker} but does not need it"
+
+
+def test_needs_name_earlier_notebooks_so_number_order_is_a_valid_sequence():
+    numbers = {b.stem[:2] for b in list_notebooks()}
+    for book, needed in NEEDS.items():
+        assert book in numbers
+        assert needed == ("*",) or all(n in numbers and n < book for n in needed), (book, needed)
+
+
+def test_start_order_takes_the_profiles_first_notebooks_then_number_order():
+    books = list_notebooks()
+    order = [b.stem[:2] for b in start_order(books, ("11", "01"))]
+    assert order[:2] == ["11", "01"] and order[2:] == sorted(order[2:])
+    chosen = [b for b in books if b.stem[:2] in ("09", "20")]  # needs outside the selection are dropped
+    assert {b.stem[:2]: {n.stem[:2] for n in ns} for b, ns in needs(chosen).items()} == {"09": set(), "20": {"09"}}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_each_profile_starts_first_only_notebooks_that_exist(profile):
+    numbers = {b.stem[:2] for b in list_notebooks()}
+    assert set(get_profile(profile).start_first) <= numbers
+
+
+def test_a_profile_names_its_first_notebooks_by_number():
+    with pytest.raises(ValueError, match="two-digit number"):
+        replace(get_profile("ci"), start_first=("1",))
+
+
+@pytest.mark.slow
+def test_several_at_once_start_each_notebook_after_all_it_needs(ci_run):
+    log = ci_run.set_index("notebook")
+    for book, needed in needs(list_notebooks()).items():
+        for n in needed:
+            done = log.started[n.stem] + log.seconds[n.stem]
+            assert log.started[book.stem] >= done - 0.5, f"{book.stem} started before {n.stem} ended"
+
+
+@pytest.mark.slow
+def test_reproduce_one_at_a_time_logs_in_number_order(ci_run):
+    log = reproduce(profile="ci", only=["07", "02"], jobs=1)  # the models are cached by the run above
+    assert list(log.notebook) == ["02_table1_direct_training", "07_alpha_tradeoff"]
+    assert (log.status == "ok").all(), log.to_string()
+
+
+def test_reproduce_refuses_a_negative_number_of_jobs():
+    with pytest.raises(ValueError, match="jobs"):
+        reproduce(profile="ci", only=["07"], jobs=-1)

@@ -192,6 +192,28 @@ def test_joint_fine_tuning_on_the_driver_updates_snn_and_policy(tmp_path):
                            after["policy.backbone.classifier.weight"])
 
 
+def test_joint_fine_tuning_gives_the_snn_its_own_learning_rate(tmp_path):
+    torch.manual_seed(0)
+    snn, data = create_model("smoke_cnn", in_channels=1, width=2), TensorDataset(torch.randn(16, 1, 28, 28),
+                                                                                 torch.randint(0, 10, (16,)))
+    cfg = TrainConfig(lr=0.05, batch_size=8, epochs=1, model_kw={"width": 2})
+
+    def job(scale):
+        spec = PolicySpec(warmup="direct", model_kw={"width": 2}, snn_lr_scale=scale)
+        both = JointSeenn2(snn, build_policy(spec, "fashion-mnist", 2), (1, 3))
+        return both, Seenn2Job(Seenn2Setup(cfg, cfg, spec, (1, 3)), 1.0, both, data, tmp_path / f"{scale}.pt")
+    opt, _ = job(0.25)[1].optimizer()
+    assert [g["lr"] for g in opt.param_groups] == [0.05, 0.0125]  # policy, SNN
+    both, frozen = job(0.0)
+    before = {k: v.clone() for k, v in both.state_dict().items()}
+    fit(frozen, Context(), progress=False)
+    after = both.state_dict()
+    assert torch.equal(before["snn.classifier.weight"], after["snn.classifier.weight"])
+    assert not torch.equal(before["policy.backbone.classifier.weight"], after["policy.backbone.classifier.weight"])
+    with pytest.raises(ValueError, match="snn_lr_scale"):
+        PolicySpec(warmup="direct", snn_lr_scale=-0.1)
+
+
 def test_accuracy_at_timesteps_interpolates():
     import pandas as pd
     curve = pd.DataFrame({"avg_timesteps": [1.0, 2.0, 2.0, 4.0], "accuracy": [80.0, 85.0, 84.0, 90.0]})

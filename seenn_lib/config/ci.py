@@ -28,4 +28,5 @@ PROFILE = Profile(
             "dvs": {"VGGSNN": "dvs_vggsnn"}, "seenn2": {"SEENN-II": "seenn2"}},
     # the benchmark notebook times fewer images, one α and one round
     notebook_parameters={"06_throughput_energy": {"images": 256, "alphas": [0.9], "rounds": 1}},
+    start_first=("01", "11", "12", "08"),  # smoke's chains
 )

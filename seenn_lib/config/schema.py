@@ -55,6 +55,13 @@ class PolicySpec:
     model_kw: dict = field(default_factory=dict)
     input_size: int | None = None  # the policy sees the image down-sampled to this size (None: as it is)
     actions: tuple[int, ...] | None = None  # None = 1..T_max
+    # the SNN's learning rate in joint fine-tuning as a fraction of the policy's (the fine-tuning config's lr).
+    # 1: SEENN §4.1's one rate for both. Below 1 keeps a short fine-tuning from undoing the warm-up.
+    snn_lr_scale: float = 1.0
+
+    def __post_init__(self):
+        if self.snn_lr_scale < 0:
+            raise ValueError(f"snn_lr_scale (the SNN's lr / the policy's) must be >= 0, got {self.snn_lr_scale}")
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,9 @@ class Profile:
     and their policies (by the same fine-tuning name), the TEAS settings, the experiment groups each notebook
     reads (group -> {label: experiment}), parameters that reproduce() passes to named notebooks, whether it
     runs the papers' own data and models (only then are absolute numbers set beside the papers'), the
-    training runs behind each paper table (gpu-check's cost projection; "teas" is the TEAS retraining), and
-    the β values of the SEENN-II sweep."""
+    training runs behind each paper table (gpu-check's cost projection; "teas" is the TEAS retraining), the
+    β values of the SEENN-II sweep, and the notebooks (by number) that reproduce() starts before the others,
+    in that order, when it runs several at once: the heads of the profile's longest chains, as measured."""
     experiments: dict[str, TrainConfig]
     finetune: dict[str, TrainConfig]
     policies: dict[str, PolicySpec]
@@ -122,6 +130,7 @@ class Profile:
     papers_data: bool = False
     paper_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     seenn2_betas: tuple[float, ...] = (0.5, 4.0, 16.0, 64.0)  # notebook 08's β sweep, the explorer's β slider
+    start_first: tuple[str, ...] = ()
 
     def __post_init__(self):
         if set(self.finetune) != set(self.policies):
@@ -132,3 +141,6 @@ class Profile:
         unknown |= {name for runs in self.paper_tables.values() for name in runs} - known - {"teas"}
         if unknown:
             raise ValueError(f"notebook groups or paper tables name experiments the profile lacks: {sorted(unknown)}")
+        if not all(len(n) == 2 and n.isdigit() for n in self.start_first):
+            raise ValueError(f"start_first names notebooks by their two-digit number, e.g. ('01', '11'); got "
+                             f"{self.start_first}")

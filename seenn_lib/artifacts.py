@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
 from filelock import FileLock
 
 
@@ -81,6 +80,8 @@ def record_artifact(path: Path) -> None:
 
 def save_torch(obj: Any, path: Path, config: dict | None = None) -> Path:
     """torch.save `obj` with a header line {format, sha256 of the payload, config key}."""
+    import torch  # here, not above: reproduce's coordinator reads this module and need not hold torch
+
     buf = io.BytesIO()
     torch.save(obj, buf)
     payload = buf.getvalue()
@@ -99,6 +100,7 @@ def save_torch(obj: Any, path: Path, config: dict | None = None) -> Path:
 
 def load_torch(path: Path, config: dict | None = None) -> Any:
     """Read an artifact written by save_torch; raise ArtifactError if it is corrupt or from another config."""
+    import torch
     raw = Path(path).read_bytes()
     head, _, payload = raw.partition(b"\n")
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -271,3 +272,16 @@ def write_report(log: pd.DataFrame, facts: dict) -> Path:
         for png in sorted(out.glob(f"{row['notebook'][:2]}_*.png")):
             parts += [f"![{png.stem}]({png.name})", ""]
     return atomic_write(out / "REPORT.md", lambda tmp: Path(tmp).write_text("\n".join(parts)))
+
+
+def main(argv: list[str]) -> None:
+    """`python -m seenn_lib.notebooks PROFILE DEVICE JOBS [NOTEBOOK ...]`: where `python -m seenn_lib reproduce`
+    continues; prints the log and exits 1 if a notebook failed."""
+    profile, device, jobs, *only = argv
+    log = reproduce(profile, only or None, device, int(jobs))
+    print(log.to_string(index=False))
+    sys.exit(int((log["status"] != "ok").any()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

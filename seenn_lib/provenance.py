@@ -7,14 +7,20 @@ import json
 import os
 import platform
 import subprocess
+import sys
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import torch
-
 from .artifacts import REPO_ROOT
 from .config import profile_configs
+
+# the GPU facts, asked of a child interpreter: reproduce's coordinator does not import torch (an import holds
+# ~450 MB of memory here, and the notebooks' kernels import it anyway)
+GPU_PROBE = ("import json, torch; gpu = torch.cuda.is_available(); print(json.dumps({"
+             "'gpu': torch.cuda.get_device_name(0) if gpu else None, 'cuda': torch.version.cuda if gpu else None, "
+             "'cudnn': torch.backends.cudnn.version() if gpu else None}))")
+
 
 def logged_artifacts(log: Path) -> list[str]:
     """The distinct `kind/key` of the artifacts in a log, sorted (none when the log does not exist)."""
@@ -45,11 +51,8 @@ def cpu_model() -> str:
 
 def device_info(device: str) -> dict:
     """The requested device, the CPU model and, when CUDA is usable, the GPU with its CUDA and cuDNN versions."""
-    gpu = torch.cuda.is_available()
-    return {"requested": device, "cpu": cpu_model(),
-            "gpu": torch.cuda.get_device_name(0) if gpu else None,
-            "cuda": torch.version.cuda if gpu else None,
-            "cudnn": torch.backends.cudnn.version() if gpu else None}
+    probe = subprocess.run([sys.executable, "-c", GPU_PROBE], capture_output=True, text=True, check=True)
+    return {"requested": device, "cpu": cpu_model(), **json.loads(probe.stdout)}
 
 
 def versions() -> dict:

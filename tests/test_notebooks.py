@@ -1,5 +1,7 @@
 """CI executes every notebook through papermill in the `ci` profile (the smoke code path at test size)."""
 import json
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -94,6 +96,20 @@ def test_reproduce_one_at_a_time_logs_in_number_order(ci_run):
     log = reproduce(profile="ci", only=["07", "02"], jobs=1)  # the models are cached by the run above
     assert list(log.notebook) == ["02_table1_direct_training", "07_alpha_tradeoff"]
     assert (log.status == "ok").all(), log.to_string()
+
+
+@pytest.mark.slow
+def test_the_cli_hands_reproduce_to_a_coordinator_without_torch(ci_run):
+    light = subprocess.run([sys.executable, "-c", "import sys, seenn_lib.notebooks; print('torch' in sys.modules)"],
+                           capture_output=True, text=True, check=True)
+    assert light.stdout.strip() == "False"
+    run = subprocess.run([sys.executable, "-m", "seenn_lib", "reproduce", "--profile", "ci", "--only", "07",
+                          "--jobs", "1"], capture_output=True, text=True)  # 07's logits are cached by ci_run
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "07_alpha_tradeoff" in run.stdout and " ok " in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "seenn_lib", "reproduce", "--only", "99"], capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and "error: --only ['99'] matches no notebook" in bad.stderr
 
 
 def test_reproduce_refuses_a_negative_number_of_jobs():

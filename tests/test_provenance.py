@@ -26,6 +26,15 @@ def test_run_facts_have_every_field_with_its_type():
     assert json.loads(json.dumps(facts)) == facts  # goes into run_manifest.json as it is
 
 
+def test_gpu_facts_from_the_child_interpreter_are_torchs_here():
+    import torch
+
+    device = provenance.device_info("cuda")
+    assert device["requested"] == "cuda"
+    assert device["gpu"] == (torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+    assert device["cudnn"] == (torch.backends.cudnn.version() if torch.cuda.is_available() else None)
+
+
 def test_artifacts_are_logged_only_while_the_variable_is_set(tmp_path, monkeypatch):
     monkeypatch.setenv("SEENN_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv(ARTIFACT_LOG, raising=False)

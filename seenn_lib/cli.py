@@ -8,10 +8,10 @@ from pathlib import Path
 
 from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, neurons_command, resnet_run
 from .bench.gpu_check import gpu_check
-from .config import experiment_of, get_config, get_profile, profile_configs
+from .config import experiment_of, get_config, profile_configs
 from .data import DEFAULT_ROOT, STANDINS, dataset_spec, make_standin
 from .exits import alpha_sweep, fixed_sweep
-from .notebooks import BUILD, explorer_dashboard, select
+from .notebooks import BUILD, explorer_dashboard
 from .pipelines import cached_logits
 from .policy import get_seenn2, seenn2_dir, train_seenn2
 from .train import model_dir, train
@@ -49,10 +49,6 @@ def _evaluate(args):
 
 
 def _reproduce(args):
-    get_profile(args.profile)  # a bad profile or notebook fails here, with the CLI's message
-    select(args.only)
-    if args.jobs < 0:
-        raise ValueError(f"--jobs must be >= 1, or 0 for the default; got {args.jobs}")
     # the notebooks' kernels import torch; their coordinator need not hold it too (~450 MB here): it continues
     # in a fresh interpreter that imports seenn_lib.notebooks alone
     os.execv(sys.executable, [sys.executable, "-m", "seenn_lib.notebooks", args.profile, args.device, str(args.jobs),

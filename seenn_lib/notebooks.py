@@ -132,11 +132,11 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str
     failures; write figures/run_manifest.json and figures/REPORT.md; returns the log in notebook order."""
     if jobs < 0:
         raise ValueError(f"jobs (notebooks run at once) must be >= 1, or 0 for default_jobs; got {jobs}")
+    books, first = select(only), get_profile(profile).start_first  # bad input fails before anything runs
     facts = provenance.run_facts(profile, device)  # before the notebooks run: the tree as it was
-    books = select(only)
     jobs = jobs or default_jobs(device)
     params = {b: {"profile": profile, "device": device, **notebook_parameters(profile, b.stem)} for b in books}
-    rows = run_all(books, params, jobs, get_profile(profile).start_first, f"reproduce ({profile}, {jobs} at once)")
+    rows = run_all(books, params, jobs, first, f"reproduce ({profile}, {jobs} at once)")
     log = pd.DataFrame(rows)
     manifest = json.dumps({**facts, "jobs": jobs, "notebooks": log.to_dict("records")}, indent=2) + "\n"
     atomic_write(figures_dir() / "run_manifest.json", lambda tmp: Path(tmp).write_text(manifest))
@@ -278,7 +278,10 @@ def main(argv: list[str]) -> None:
     """`python -m seenn_lib.notebooks PROFILE DEVICE JOBS [NOTEBOOK ...]`: where `python -m seenn_lib reproduce`
     continues; prints the log and exits 1 if a notebook failed."""
     profile, device, jobs, *only = argv
-    log = reproduce(profile, only or None, device, int(jobs))
+    try:
+        log = reproduce(profile, only or None, device, int(jobs))
+    except ValueError as err:  # bad input, said the way the CLI says it
+        raise SystemExit(f"error: {err}") from err
     print(log.to_string(index=False))
     sys.exit(int((log["status"] != "ok").any()))
 

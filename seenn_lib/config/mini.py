@@ -4,13 +4,11 @@ CIFAR loader's transform), QCFS with L = 4, SEENN-II joint fine-tuning, TEAS adj
 from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 
 # SEENN §4.1: SGD momentum 0.9, lr 0.1 cosine, weight decay 5e-4; epochs and data cut to the CPU budget.
-# Measured here (2-core CPU, batch 64), one run of the whole profile in ~54 minutes: ResNet-19 at 1/8 width,
-# T = 4, ~48 img/s (7 minutes per epoch of 20,000 images); the ResNet-34s at 1/8 on 32-pixel crops under 3
-# minutes together; VGGSNN at 1/8, T = 10, 95 s per epoch of the 1,800 recordings; TEAS (notebook 12) 7 minutes.
-# Accuracies at T_max: ResNet-19 71.7 %, QCFS ResNet-20 ANN 52.2 % (SNN 39.8 % at T = 8), ResNet-34 19.4 %,
-# SEW-ResNet-34 65.0 %, VGGSNN 77.5 %: short of the 80 % the profile aims at (see the session notes). Since
-# reproduce runs two notebooks at once, the epochs below spend the rest of the 90 minutes: 5 / 5 / 4 / 4 / 6
-# where that run had 3 / 3 / 2 / 2 / 4.
+# Measured here (2-core CPU, batch 64, two notebooks at once on one thread each): the whole profile in 77
+# minutes, 35 of them beside the test suite on the same cores; ResNet-19 at 1/8 width ~14 minutes per epoch of
+# 20,000 images (notebook 01: 68 minutes, then 08 on it). Accuracies at T_max with the epochs below: ResNet-19
+# 79.15 %, QCFS ResNet-20 ANN 70.9 % (SNN 70.6 % at T = 8), ResNet-34 22.2 %, SEW-ResNet-34 72.3 %, VGGSNN
+# 80.0 %. With 3 / 3 / 2 / 2 / 4 epochs they were 71.7 / 52.2 / 19.4 / 65.0 / 77.5 %: the QCFS ANN lacked epochs.
 _SEENN = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 5e-4, "batch_size": 64}
 
 EXPERIMENTS = {

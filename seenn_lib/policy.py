@@ -201,8 +201,8 @@ class Seenn2Job(Job):
 
     def __init__(self, setup: Seenn2Setup, beta: float, joint: JointSeenn2, dataset, checkpoint: Path):
         cfg = setup.finetune
-        groups = whole_run_optimizer(cfg, lambda: joint.param_groups(cfg.lr * setup.policy.snn_lr_scale), dataset)
-        super().__init__(joint, dataset, cfg.epochs, cfg.batch_size, cfg.seed, groups, checkpoint, setup.key(beta),
+        optimizer = whole_run_optimizer(cfg, lambda: joint.param_groups(cfg.lr * setup.policy.snn_lr_scale), dataset)
+        super().__init__(joint, dataset, cfg.epochs, cfg.batch_size, cfg.seed, optimizer, checkpoint, setup.key(beta),
                          f"SEENN-II beta={beta:g}")
         self.actions, self.beta = setup.actions, beta
 

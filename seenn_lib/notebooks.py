@@ -100,29 +100,35 @@ def explorer_dashboard(out: Path, parameters: dict) -> Path:
     return out
 
 
-def kernel_manager(env: dict[str, str]) -> type:
-    """A kernel manager class whose kernels start in notebooks/ with `env` added to this process's environment.
-    (papermill's own `cwd` changes this whole process's directory: notebooks run at once would race on it.)"""
+def kernel_manager(env: dict[str, str], log: Path | None = None) -> type:
+    """A kernel manager class whose kernels start in notebooks/ with `env` added to this process's environment
+    and, given a `log` file, write what the kernel process itself prints (not the cells' output, which goes to
+    the notebook) there instead of into our terminal. (papermill's own `cwd` changes this whole process's
+    directory: notebooks run at once would race on it.)"""
     from jupyter_client import AsyncKernelManager
 
     class NotebookKernel(AsyncKernelManager):
         async def start_kernel(self, **kw):
             kw.setdefault("cwd", str(NOTEBOOKS))
             kw["env"] = {**os.environ, **env}
-            return await super().start_kernel(**kw)
+            if log is None:
+                return await super().start_kernel(**kw)
+            with open(log, "w") as sink:  # the kernel keeps its own copy of the descriptor
+                return await super().start_kernel(**kw, stdout=sink, stderr=sink)
     return NotebookKernel
 
 
-def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD, env: dict[str, str] | None = None) -> Path:
+def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD, env: dict[str, str] | None = None,
+                 kernel_log: Path | None = None) -> Path:
     """Convert a percent-format source to .ipynb and execute it with papermill (its kernel's environment: ours
-    plus `env`); returns the output."""
+    plus `env`; what the kernel process prints: `kernel_log`, else our terminal); returns the output."""
     import papermill
 
     src_ipynb = to_ipynb(source, build_dir / f"{source.stem}.source.ipynb")
     check_parameters(src_ipynb, parameters)
     out = build_dir / f"{source.stem}.ipynb"
     papermill.execute_notebook(str(src_ipynb), str(out), parameters=parameters, kernel_name="python3",
-                               progress_bar=False, kernel_manager_class=kernel_manager(env or {}))
+                               progress_bar=False, kernel_manager_class=kernel_manager(env or {}, kernel_log))
     return out
 
 
@@ -199,14 +205,15 @@ def run_logged(book: Path, parameters: dict, env: dict[str, str] | None = None) 
     """Run one notebook (its kernel's environment: ours plus `env`) and keep going if it fails: its status,
     wall time and the `kind/key` of every cached artifact it read or wrote."""
     BUILD.mkdir(parents=True, exist_ok=True)
-    artifact_log = BUILD / f"{book.stem}.artifacts.jsonl"
+    artifact_log, kernel_log = BUILD / f"{book.stem}.artifacts.jsonl", BUILD / f"{book.stem}.kernel.log"
     artifact_log.unlink(missing_ok=True)
     start = time.perf_counter()
     try:
-        run_notebook(book, parameters, env={**(env or {}), ARTIFACT_LOG: str(artifact_log)})
+        run_notebook(book, parameters, env={**(env or {}), ARTIFACT_LOG: str(artifact_log)}, kernel_log=kernel_log)
         status, error = "ok", ""
     except Exception as err:  # report and continue with the next notebook
         status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)
+        error += f" (the kernel's own output: {kernel_log.relative_to(REPO_ROOT)})"
     return {"notebook": book.stem, "status": status, "seconds": round(time.perf_counter() - start, 1),
             "error": error, "artifacts": provenance.logged_artifacts(artifact_log)}
 

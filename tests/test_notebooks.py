@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
+from seenn_lib.artifacts import REPO_ROOT
 from seenn_lib.claims import VERDICTS, ledger, load_claims
 from seenn_lib.config import PROFILES, get_profile
-from seenn_lib.notebooks import NEEDS, default_jobs, list_notebooks, needs, reproduce, start_order
+from seenn_lib.notebooks import NEEDS, default_jobs, list_notebooks, needs, reproduce, run_logged, start_order
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +108,18 @@ def test_the_cli_hands_reproduce_to_a_coordinator_without_torch(ci_run):
                           "--jobs", "1"], capture_output=True, text=True)  # 07's logits are cached by ci_run
     assert run.returncode == 0, run.stderr[-2000:]
     assert "07_alpha_tradeoff" in run.stdout and " ok " in run.stdout
+    assert "IPKernelApp" not in run.stderr  # the kernel's own chatter goes to its log, not the terminal
+    assert "IPKernelApp" in (REPO_ROOT / "build" / "notebooks" / "07_alpha_tradeoff.kernel.log").read_text()
     bad = subprocess.run([sys.executable, "-m", "seenn_lib", "reproduce", "--only", "99"], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and "error: --only ['99'] matches no notebook" in bad.stderr
+
+
+def test_a_failing_notebook_is_logged_with_its_error_and_where_its_kernel_wrote():
+    book = next(b for b in list_notebooks() if b.stem.startswith("07"))
+    row = run_logged(book, {"profile": "no_such_profile", "device": "cpu"})
+    assert row["status"] == "failed"
+    assert "no_such_profile" in row["error"] and "build/notebooks/07_alpha_tradeoff.kernel.log" in row["error"]
 
 
 def test_reproduce_refuses_a_negative_number_of_jobs():

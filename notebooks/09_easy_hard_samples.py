@@ -34,7 +34,7 @@ from seenn_lib.plots import easy_hard_grid
 from seenn_lib.analysis.seenn2 import difficulty_bins, easy_hard_samples, exit_by_class, fig5_classes
 from seenn_lib.pipelines import evaluation_set, seenn2_outputs
 from seenn_lib.policy import get_seenn2, policy_exit
-from seenn_lib.analysis.evidence import difficulty_evidence, model_fit
+from seenn_lib.analysis.evidence import difficulty_evidence, difficulty_standard_error, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
 
@@ -85,11 +85,13 @@ bins
 # ## The paper's claim, checked on this run
 #
 # SEENN-18: the inputs the policy treats as easiest (lowest E_v[t]) are more often right at the first timestep
-# than those it treats as hardest.
+# than those it treats as hardest. The note gives the difference's sampling error: a difference within about
+# one standard error of 0 says the ranking is no better than chance on this test set, not that it is inverted.
 
 # %%
 save_claims(judge(difficulty_evidence(bins), profile, experiment or "seenn2",
-                  notes={"SEENN-18": f"β = {beta:g}, fifths of the test set by E_v[t]"},
+                  notes={"SEENN-18": f"β = {beta:g}, fifths of the test set by E_v[t]; sampling error "
+                                     f"± {difficulty_standard_error(bins):.2f} points (1 s.e.)"},
                   **model_fit(out["mean_logits"], targets)), "09")
 
 # %% [markdown]

@@ -152,6 +152,12 @@ def test_seenn2_and_difficulty_evidence_flip():
     assert verdicts(evidence.difficulty_evidence(bins[::-1]))["SEENN-18"] == NOT
 
 
+def test_difficulty_standard_error_is_the_binomial_error_of_the_two_end_bins():
+    bins = pd.DataFrame({"samples": [100, 50, 400], "accuracy_first_t": [95.0, 10.0, 80.0]})
+    # by hand: sqrt(0.95 * 0.05 / 100 + 0.8 * 0.2 / 400) = sqrt(0.000475 + 0.0004) = 0.02958
+    assert evidence.difficulty_standard_error(bins) == pytest.approx(2.958, abs=1e-3)
+
+
 def test_confidence_shift_flips():
     sharpening = torch.stack([torch.tensor([[1.0, 0.0]]), torch.tensor([[5.0, 0.0]])])  # [T=2, N=1, C=2]
     assert verdicts({"SEENN-19": evidence.confidence_shift(sharpening)})["SEENN-19"] == YES

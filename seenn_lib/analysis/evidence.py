@@ -109,6 +109,14 @@ def difficulty_evidence(bins: pd.DataFrame) -> dict[str, float]:
     return {"SEENN-18": float(bins.accuracy_first_t.iloc[0] - bins.accuracy_first_t.iloc[-1])}
 
 
+def difficulty_standard_error(bins: pd.DataFrame) -> float:
+    """The sampling error (points, one standard error) of SEENN-18's difference: the two bins' first-timestep
+    accuracies as independent binomial proportions, sqrt(p1 (1 - p1) / n1 + p2 (1 - p2) / n2)."""
+    ends = bins.iloc[[0, -1]]
+    p = ends.accuracy_first_t / 100
+    return float(((p * (1 - p) / ends.samples).sum()) ** 0.5 * 100)
+
+
 def confidence_shift(mean_logits: torch.Tensor, score: str = "mean") -> float:
     """Median confidence at T_max minus at t = 1 (SEENN-19)."""
     medians = confidence_table(mean_logits, score).groupby("t")["confidence"].median().sort_index()

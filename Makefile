@@ -17,8 +17,11 @@ data/FashionMNIST/raw/t10k-labels-idx1-ubyte: | $(VENV)/.installed
 reproduce: setup
 	$(PY) -m seenn_lib reproduce --profile $(PROFILE) --device $(DEVICE)
 
+# two test processes (pytest-xdist), each taking whole test files, so a module's fixtures (the ci run of every
+# notebook) are built once; TEST_JOBS=0 runs every test in this one process
+TEST_JOBS ?= 2
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 # JupyterLab over the repository, opening notebooks/ (its .py sources open as notebooks)
 lab: setup

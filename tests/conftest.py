@@ -9,7 +9,8 @@ import torch
 
 from seenn_lib.data import fashion_mnist
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# up to two threads per test process, the cores shared among pytest-xdist's workers (`make test` runs two)
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 1))))
 
 
 @pytest.fixture(scope="session")

@@ -235,6 +235,9 @@ def test_easy_hard_samples_and_cost_table():
     all_first = torch.tensor([[1.0, 0.0], [0.2, 0.0], [0.5, 0.0], [0.1, 0.0], [0.3, 0.0], [3.0, 0.0]])
     one_t = easy_hard_samples(all_first, torch.zeros(6, dtype=torch.long), [0], (1, 4), per_group=2)
     assert one_t.groupby("group")["index"].apply(list).to_dict() == {"easy": [5, 0], "hard": [3, 1]}
+    # class 1 all at t=4 while class 0 has a t=1 sample: class 1 still gets both ends of its own ranking
+    mixed = easy_hard_samples(policy_logits, torch.tensor([0, 1, 0, 1, 1, 0]), [1], (1, 4), per_group=1)
+    assert mixed[["group", "t", "index"]].values.tolist() == [["easy", 4, 3], ["hard", 4, 4]]
     bins = difficulty_bins(all_first, MEAN_LOGITS[:, [0, 1, 0, 1, 0, 1]], torch.tensor([0, 1, 0, 1, 0, 1]),
                            (1, 3), bins=2)
     # easiest half = samples 5, 0, 2 (labels 1, 0, 0); at t=1 sample 0/2 right, 5 wrong; at t=3 all right

@@ -80,14 +80,17 @@ def expected_timesteps(policy_logits: torch.Tensor, actions: Sequence[int]) -> t
 
 def easy_hard_samples(policy_logits: torch.Tensor, targets: torch.Tensor, classes: Iterable[int],
                       actions: Sequence[int], per_group: int = 6) -> pd.DataFrame:
-    """For each class, up to `per_group` test indices the policy sends to its earliest timestep, lowest
-    E_v[t] first (easy), and to its latest, highest E_v[t] first (hard). Where the policy sends everything
-    to one t, the two groups are the two ends of the E_v[t] ranking. Tidy: class, group, t, expected_t, index."""
+    """For each class, up to `per_group` test indices the policy sends to the class's earliest timestep, lowest
+    E_v[t] first (easy), and to its latest, highest E_v[t] first (hard). Where the policy sends a whole class
+    to one t, the two groups are the two ends of its E_v[t] ranking. Tidy: class, group, t, expected_t, index."""
     expected = expected_timesteps(policy_logits, actions)
     exit_t = torch.tensor(actions)[policy_logits.argmax(-1)]
     rows = []
     for c in classes:
-        for group, t, hardest_first in (("easy", int(exit_t.min()), False), ("hard", int(exit_t.max()), True)):
+        in_class = exit_t[targets == c]
+        if not len(in_class):
+            continue
+        for group, t, hardest_first in (("easy", int(in_class.min()), False), ("hard", int(in_class.max()), True)):
             idx = torch.nonzero((targets == c) & (exit_t == t)).flatten()
             idx = idx[expected[idx].argsort(descending=hardest_first)][:per_group]
             rows += [{"class": int(c), "group": group, "t": t, "expected_t": float(expected[i]), "index": int(i)}

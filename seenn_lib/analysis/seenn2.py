@@ -87,11 +87,12 @@ def easy_hard_samples(policy_logits: torch.Tensor, targets: torch.Tensor, classe
     exit_t = torch.tensor(actions)[policy_logits.argmax(-1)]
     rows = []
     for c in classes:
-        in_class = exit_t[targets == c]
-        if not len(in_class):
+        in_class = targets == c
+        if not in_class.any():
             continue
-        for group, t, hardest_first in (("easy", int(in_class.min()), False), ("hard", int(in_class.max()), True)):
-            idx = torch.nonzero((targets == c) & (exit_t == t)).flatten()
+        class_t = exit_t[in_class]
+        for group, t, hardest_first in (("easy", int(class_t.min()), False), ("hard", int(class_t.max()), True)):
+            idx = torch.nonzero(in_class & (exit_t == t)).flatten()
             idx = idx[expected[idx].argsort(descending=hardest_first)][:per_group]
             rows += [{"class": int(c), "group": group, "t": t, "expected_t": float(expected[i]), "index": int(i)}
                      for i in idx]

@@ -8,7 +8,9 @@ from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 # minutes, 35 of them beside the test suite on the same cores; ResNet-19 at 1/8 width ~14 minutes per epoch of
 # 20,000 images (notebook 01: 68 minutes, then 08 on it). Accuracies at T_max with the epochs below: ResNet-19
 # 79.15 %, QCFS ResNet-20 ANN 70.9 % (SNN 70.6 % at T = 8), ResNet-34 22.2 %, SEW-ResNet-34 72.3 %, VGGSNN
-# 80.0 %. With 3 / 3 / 2 / 2 / 4 epochs they were 71.7 / 52.2 / 19.4 / 65.0 / 77.5 %: the QCFS ANN lacked epochs.
+# 80.0 %. With 3 / 3 / 2 / 2 / 4 epochs they were 71.7 / 52.2 / 19.4 / 65.0 / 77.5 %. What holds the QCFS ANN
+# back is width more than epochs: 3 epochs at 1/4, 1/2 and full width gave 52.2, 63.3 and 76.8 % (the last two
+# on one thread in 4:16 and 8:35 here), but TEAS runs on its SNN at T = 16, ~4x dearer at full width.
 _SEENN = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 5e-4, "batch_size": 64}
 
 EXPERIMENTS = {

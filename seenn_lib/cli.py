@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, neurons_command, resnet_run
+from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, layout_command, neurons_command, resnet_run
 from .bench.gpu_check import gpu_check
 from .config import experiment_of, get_config, profile_configs
 from .data import DEFAULT_ROOT, STANDINS, dataset_spec, make_standin
@@ -86,8 +86,8 @@ def add_gpu_check_parser(sub) -> None:
 
 
 def add_bench_parser(sub) -> None:
-    """`bench inference` and `bench neurons` subcommands for seenn_lib.cli."""
-    b = sub.add_parser("bench", help="throughput/energy of early exit (SEENN Fig. 3); LIF vs SpikingJelly")
+    """`bench inference`, `bench neurons` and `bench layout` subcommands for seenn_lib.cli."""
+    b = sub.add_parser("bench", help="early-exit throughput/energy (SEENN Fig. 3); LIF vs SpikingJelly; memory layouts")
     which = b.add_subparsers(dest="bench", required=True)
     inf = which.add_parser("inference", help="static T_max, T=1, the engine at several α, one-at-a-time")
     inf.add_argument("--profile", default="smoke")
@@ -102,7 +102,10 @@ def add_bench_parser(sub) -> None:
     neu.add_argument("--resnet-width", type=float, default=0.25)
     neu.add_argument("--batch-size", type=int, default=16)
     neu.set_defaults(func=neurons_command)
-    for p in (inf, neu):
+    lay = which.add_parser("layout", help="NCHW vs channels_last: a training step and an evaluation per model")
+    lay.add_argument("--profile", default="smoke")
+    lay.set_defaults(func=layout_command)
+    for p in (inf, neu, lay):
         p.add_argument("--device", default="cpu")
         p.add_argument("--rounds", type=int, default=3)
         p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")

@@ -1,6 +1,6 @@
 """One `device` parameter for CPU and CUDA, and what a GPU run gets by default: bf16 autocast (SEENN_AMP or
-set_amp: 'auto' = on CUDA only, 'on', 'off'), channels_last convolutions, DataLoader workers and pinned
-memory. The compiled LIF backend on CUDA is chosen in seenn_lib.neurons (neuron_backend)."""
+set_amp: 'auto' = on CUDA only, 'on', 'off'), DataLoader workers and pinned memory; on CUDA and x86 CPUs
+channels_last convolutions. The compiled LIF backend on CUDA is chosen in seenn_lib.neurons (neuron_backend)."""
 from __future__ import annotations
 
 import os
@@ -42,11 +42,28 @@ def autocast(device: torch.device) -> torch.autocast:
 
 
 def place(model: nn.Module, device: torch.device) -> nn.Module:
-    """model.to(device); on CUDA convolutional models also go channels_last (tensor cores want NHWC)."""
+    """model.to(device), and channels_last for a convolutional model where that layout is safe
+    (channels_last_safe): tensor cores want NHWC, and on a CPU oneDNN's NHWC kernels ran the spiking CNNs
+    here 10-30 % faster (`python -m seenn_lib bench layout`)."""
     model.to(device)
-    if device.type == "cuda" and any(isinstance(m, nn.Conv2d) for m in model.modules()):
+    if channels_last_safe(model, device):
         model.to(memory_format=torch.channels_last)
     return model
+
+
+def channels_last_safe(model: nn.Module, device: torch.device) -> bool:
+    """Whether `model` has convolutions and may run them channels_last on `device`: always on CUDA; on an x86
+    CPU (AVX2 / AVX-512) unless a strided 1x1 convolution has fewer input channels than oneDNN's channel
+    block (8 / 16), whose NHWC weight gradient writes past its buffer (uxlfoundation/oneDNN#6035: here a
+    4-channel one crashed the QCFS ResNet-20 at 1/4 width); other CPUs were not measured, so they keep NCHW."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    if not convs or device.type not in ("cuda", "cpu"):
+        return False
+    if device.type == "cuda":
+        return True
+    block = {"AVX2": 8, "AVX512": 16}.get(torch.backends.cpu.get_cpu_capability())
+    return block is not None and all(c.in_channels >= block for c in convs
+                                     if c.kernel_size == (1, 1) and c.stride != (1, 1))
 
 
 def loader_workers() -> int:

@@ -149,6 +149,19 @@ def neuron_benchmark(bench: pd.DataFrame, title: str = "") -> plt.Figure:
     return fig
 
 
+def layout_benchmark(bench: pd.DataFrame, title: str = "") -> plt.Figure:
+    """channels_last time over NCHW time per experiment, a bar per phase (training step, evaluation)."""
+    df = bench[bench.layout == "channels_last"]
+    fig, ax = plt.subplots(figsize=(7, 0.5 * df.experiment.nunique() + 1.5))
+    sns.barplot(data=df, y="experiment", x="vs_nchw", hue="phase", ax=ax)
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel("channels_last time / NCHW time (fastest round; < 1: channels_last faster)")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def certified_alpha(curve: pd.DataFrame, certified: pd.DataFrame, hand_picked: pd.DataFrame,
                     checks: pd.DataFrame, loss: str = "degradation", title: str = "") -> plt.Figure:
     """Calibrated early exit (beyond the paper). Left: held-out `loss` vs average timesteps along the α grid

@@ -25,7 +25,7 @@ from . import distributed
 from .artifacts import artifact_dir, cached
 from .config import PolicySpec, TrainConfig, experiment_of, get_config, get_profile
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
-from .devices import resolve_device
+from .devices import place, resolve_device
 from .logits import running_mean
 from .exits import check_mean_logits
 from .inference import PlannedExit
@@ -222,7 +222,7 @@ def train_seenn2(setup: Seenn2Setup, beta: float, device="cpu", progress: bool =
     ctx = distributed.setup(resolve_device(device))
     snn = train(setup.warmup, device=device, progress=progress)
     policy = build_policy(setup.policy, setup.finetune.dataset, len(setup.actions))
-    joint = JointSeenn2(snn, policy, setup.actions).to(ctx.device)
+    joint = place(JointSeenn2(snn, policy, setup.actions), ctx.device)
 
     def compute() -> dict:
         seed_everything(setup.finetune.seed)
@@ -241,6 +241,6 @@ def train_seenn2(setup: Seenn2Setup, beta: float, device="cpu", progress: bool =
 def collect_policy_logits(policy: nn.Module, dataset, device="cpu", batch_size: int = 256) -> torch.Tensor:
     """[N, n] policy logits of every sample, in the dataset's order."""
     device = resolve_device(device)
-    policy.to(device).eval()
+    place(policy, device).eval()
     return torch.cat([policy(x.to(device)).float().cpu()
                       for x, _ in make_loader(dataset, batch_size, shuffle=False)])

@@ -223,7 +223,7 @@ def train(cfg: TrainConfig, device: str = "cpu", progress: bool = True, checkpoi
     done = cached("models", cfg.to_dict(), compute, "model.pt", write=ctx.main)
     distributed.barrier(ctx)
     model.load_state_dict(done["model"])
-    return model.to(ctx.device).eval()
+    return place(model, ctx.device).eval()
 
 
 def load_weights(model: nn.Module, path) -> nn.Module:

@@ -84,3 +84,24 @@ def test_first_samples_takes_int_and_tensor_labels():
     for label in (7, torch.tensor(7)):
         x, y = first_samples([(image, label)] * 3, 2)
         assert x.shape == (2, 3, 4, 4) and y.tolist() == [7, 7]
+
+
+def test_layout_benchmark_times_both_layouts_where_place_would_switch(tmp_path):
+    import pandas as pd
+
+    from seenn_lib.config import get_profile
+    from seenn_lib.devices import channels_last_safe
+    from seenn_lib.train import build_model
+    main(["bench", "layout", "--profile", "ci", "--rounds", "1", "--out", str(tmp_path)])
+    summary = json.loads((tmp_path / "bench_layout.json").read_text())
+    df = pd.DataFrame(summary["results"])
+    for name, cfg in get_profile("ci").experiments.items():
+        rows = df[df.experiment == name]
+        if channels_last_safe(build_model(cfg), torch.device("cpu")):
+            assert sorted(zip(rows.layout, rows.phase)) == sorted(
+                (layout, phase) for layout in ("NCHW", "channels_last") for phase in ("evaluation", "train step"))
+            assert (rows.ms > 0).all() and (rows[rows.layout == "NCHW"].vs_nchw == 1.0).all()
+        else:
+            assert len(rows) == 1 and "channels_last_safe" in rows.note.iloc[0]
+    assert set(summary["channels_last_vs_nchw_geomean"]) <= {"evaluation", "train step"}
+    assert {p.name for p in tmp_path.iterdir()} >= {"bench_layout_results.csv", "bench_layout.png"}

@@ -9,6 +9,7 @@ import torch
 
 from seenn_lib.config import TrainConfig
 from seenn_lib.data import load_datasets, make_loader
+from seenn_lib.devices import place
 from seenn_lib.layers import repeat_time
 from seenn_lib.policy import JointSeenn2, PolicySpec, Seenn2Setup, build_policy, seenn2_objective
 from seenn_lib.train import build_model, make_optimizer, seed_everything, subset, tet_loss, train
@@ -46,8 +47,9 @@ def _flat(model):
 def _single_process_reference(cfg: TrainConfig, model, shard_loss, world: int) -> torch.Tensor:
     """The same global batches in one process: each rank's shard gets its own forward (as in DDP on CPU,
     BatchNorm statistics per shard), the loss is the mean over shards, and the BatchNorm running
-    statistics follow shard 0 (DDP broadcasts rank 0's buffers before every forward)."""
-    model.train()
+    statistics follow shard 0 (DDP broadcasts rank 0's buffers before every forward). The model goes in the
+    memory layout that fit() gives it (devices.place): NHWC batch statistics round off differently."""
+    place(model, torch.device("cpu")).train()
     train_ds = subset(load_datasets(cfg.dataset)[0], cfg.train_subset)
     opt, sched = make_optimizer(cfg, model.parameters(), cfg.epochs * -(-len(train_ds) // cfg.batch_size))
     loaders = [make_loader(train_ds, cfg.batch_size // world, True, cfg.seed, rank=r, world=world)
@@ -98,7 +100,13 @@ def test_two_process_ddp_matches_single_process(tmp_path, monkeypatch):
     result = torch.load(out)
     cache = tmp_path / "cache"
     assert list(cache.glob("models/*/model.pt")) and list(cache.glob("seenn2/*/model.pt")), "rank 0 wrote no model"
-    for name, reference in (("tet", _tet_reference(2)), ("seenn2", _seenn2_reference(2))):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each rank: channels_last batch-norm statistics sum in a thread-count order
+    try:
+        references = {"tet": _tet_reference(2), "seenn2": _seenn2_reference(2)}
+    finally:
+        torch.set_num_threads(threads)
+    for name, reference in references.items():
         rank0, rank1 = result[name]
         assert torch.equal(rank0, rank1), f"{name}: weights differ across ranks"
         # Float tolerance: all-reduce sums in another order, and a rare spike flips at a threshold; a wrong

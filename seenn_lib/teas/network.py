@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from ..config import ACTIVITY_MEASURES, CODINGS
 from ..data import make_loader
-from ..devices import resolve_device
+from ..devices import place, resolve_device
 from ..layers import SpikingNet, repeat_time
 from ..neurons import SpikingNeuron
 from .spike_trains import check_steps, convert_train, fire_potential
@@ -182,7 +182,7 @@ def run_adaptive(net: TemporalAdaptiveNet, dataset, device="cpu", batch_size: in
                  progress: bool = True, desc: str = "TEAS eval") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Evaluate `net` on a dataset: (correct [N] bool, activity [N, L] spikes/step, neurons [L])."""
     device = resolve_device(device)
-    net.to(device).eval()
+    place(net, device).eval()
     correct, activity = [], []
     for x, y in tqdm(make_loader(dataset, batch_size, shuffle=False), desc=desc, disable=not progress, leave=False):
         out = net(repeat_time(x.to(device), net.input_steps))

@@ -13,7 +13,7 @@ import torch
 
 from .. import distributed
 from ..config import TeasConfig, TrainConfig
-from ..devices import resolve_device
+from ..devices import place, resolve_device
 from ..layers import SpikingNet, repeat_time
 from ..train import Job, fit, seed_everything, subset
 from .activity import rank_correlation
@@ -85,14 +85,14 @@ class TeasTraining:
     def __init__(self, snn: SpikingNet, t_max: int, cfg: TrainConfig, tcfg: TeasConfig, datasets, folder: Path,
                  device="cpu"):
         self.ctx = distributed.setup(resolve_device(device))
-        self.snn, self.t_max, self.cfg, self.tcfg, self.folder = snn.to(self.ctx.device), t_max, cfg, tcfg, folder
+        self.snn, self.t_max, self.cfg, self.tcfg, self.folder = place(snn, self.ctx.device), t_max, cfg, tcfg, folder
         self.key = teas_key(cfg, tcfg)
         train_ds, test_ds = datasets
         self.train_ds = subset(train_ds, tcfg.train_subset or cfg.train_subset)
         self.test_ds = subset(test_ds, cfg.test_subset)
         self.calib_ds = subset(self.train_ds, tcfg.calib_samples)
         seed_everything(tcfg.seed)
-        self.net = TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()), tcfg.coding).to(self.ctx.device)
+        self.net = place(TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()), tcfg.coding), self.ctx.device)
         self.history: list[dict] = []
 
     def _start(self) -> None:

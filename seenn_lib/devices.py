@@ -42,22 +42,22 @@ def autocast(device: torch.device) -> torch.autocast:
 
 
 def place(model: nn.Module, device: torch.device) -> nn.Module:
-    """model.to(device), and channels_last for a convolutional model where that layout is safe
-    (channels_last_safe): tensor cores want NHWC, and on a CPU oneDNN's NHWC kernels ran the spiking CNNs
-    here 10-30 % faster (`python -m seenn_lib bench layout`)."""
+    """model.to(device), in channels_last where channels_last_safe and in NCHW otherwise: tensor cores want
+    NHWC, and on a CPU oneDNN's NHWC kernels ran the spiking CNNs here 10-30 % faster (`python -m seenn_lib
+    bench layout`)."""
     model.to(device)
-    if channels_last_safe(model, device):
-        model.to(memory_format=torch.channels_last)
-    return model
+    return model.to(memory_format=torch.channels_last if channels_last_safe(model, device) else
+                    torch.contiguous_format)
 
 
 def channels_last_safe(model: nn.Module, device: torch.device) -> bool:
-    """Whether `model` has convolutions and may run them channels_last on `device`: always on CUDA; on an x86
-    CPU (AVX2 / AVX-512) unless a strided 1x1 convolution has fewer input channels than oneDNN's channel
-    block (8 / 16), whose NHWC weight gradient writes past its buffer (uxlfoundation/oneDNN#6035: here a
-    4-channel one crashed the QCFS ResNet-20 at 1/4 width); other CPUs were not measured, so they keep NCHW."""
+    """Whether `model` has convolutions and may run them channels_last on `device`: not if the model says
+    `prefers_nchw`; always on CUDA; on an x86 CPU (AVX2 / AVX-512) unless a strided 1x1 convolution has fewer
+    input channels than oneDNN's channel block (8 / 16), whose NHWC weight gradient writes past its buffer
+    (uxlfoundation/oneDNN#6035: here a 4-channel one crashed the QCFS ResNet-20 at 1/4 width); other CPUs
+    were not measured, so they keep NCHW."""
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    if not convs or device.type not in ("cuda", "cpu"):
+    if not convs or getattr(model, "prefers_nchw", False) or device.type not in ("cuda", "cpu"):
         return False
     if device.type == "cuda":
         return True

@@ -58,3 +58,13 @@ def test_channels_last_gives_the_nchw_outputs_and_gradients(monkeypatch, neuron)
         tet_loss(out, y).backward()
     for (name, a), b in zip(nchw.named_parameters(), nhwc.parameters()):
         torch.testing.assert_close(b.grad, a.grad, atol=1e-5, rtol=1e-3, msg=name)
+
+
+def test_place_honours_a_models_nchw_preference_and_converts_back(monkeypatch):
+    """TEAS's TemporalAdaptiveNet prefers NCHW; placing it returns an SNN that place() had made channels_last."""
+    from seenn_lib.teas.network import TemporalAdaptiveNet
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    snn = place(create_model("smoke_cnn", in_channels=1, width=8), CPU)
+    assert _is_channels_last(snn)
+    place(TemporalAdaptiveNet(snn, [4, 2, 2]), CPU)
+    assert all(p.is_contiguous() for p in snn.parameters())

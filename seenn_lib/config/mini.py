@@ -4,25 +4,25 @@ CIFAR loader's transform), QCFS with L = 4, SEENN-II joint fine-tuning, TEAS adj
 from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 
 # SEENN §4.1: SGD momentum 0.9, lr 0.1 cosine, weight decay 5e-4; epochs and data cut to the CPU budget.
-# Measured here (2-core CPU, batch 64, two notebooks at once on one thread each): the whole profile in 77
-# minutes, 35 of them beside the test suite on the same cores; ResNet-19 at 1/8 width ~14 minutes per epoch of
-# 20,000 images (notebook 01: 68 minutes, then 08 on it). Accuracies at T_max with the epochs below: ResNet-19
-# 79.15 %, QCFS ResNet-20 ANN 70.9 % (SNN 70.6 % at T = 8), ResNet-34 22.2 %, SEW-ResNet-34 72.3 %, VGGSNN
-# 80.0 %. With 3 / 3 / 2 / 2 / 4 epochs they were 71.7 / 52.2 / 19.4 / 65.0 / 77.5 %. What holds the QCFS ANN
-# back is width more than epochs: 3 epochs at 1/4, 1/2 and full width gave 52.2, 63.3 and 76.8 % (the last two
-# on one thread in 4:16 and 8:35 here), but TEAS runs on its SNN at T = 16, ~4x dearer at full width.
+# Measured here (2-core CPU, batch 64, two notebooks at once on one thread each), with ResNet-19 at 5 epochs and
+# the QCFS ResNet-20 at 1/4 width: the whole profile in 77 minutes; ResNet-19 at 1/8 width ~14 minutes per epoch
+# of 20,000 images (notebook 01: 68 minutes, then 08 on it). Accuracies at T_max then: ResNet-19 79.15 %, QCFS
+# ResNet-20 ANN 70.9 % (SNN 70.6 % at T = 8), ResNet-34 22.2 %, SEW-ResNet-34 72.3 %, VGGSNN 80.0 % (with
+# 3 / 3 / 2 / 2 / 4 epochs: 71.7 / 52.2 / 19.4 / 65.0 / 77.5 %). What held the QCFS ANN back was width more than
+# epochs: 3 epochs at 1/4, 1/2 and full width gave 52.2, 63.3 and 76.8 % (the last two on one thread in 4:16 and
+# 8:35 here), so it now has Table 6's widths, and ResNet-19 a 6th epoch.
 _SEENN = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 5e-4, "batch_size": 64}
 
 EXPERIMENTS = {
     # Table 1's ResNet-19 (T = 4) at 1/8 width: the main SEENN-I model and SEENN-II's warm-up
-    "resnet19": TrainConfig(dataset="standin-cifar10", model="resnet19", time_steps=4, epochs=5,
+    "resnet19": TrainConfig(dataset="standin-cifar10", model="resnet19", time_steps=4, epochs=6,
                             train_subset=20000, test_subset=2000, model_kw={"width_mult": 0.125}, **_SEENN),
-    # Table 2's conversion: a QCFS ResNet-20 ANN (L = 4) at 1/4 of Table 6's widths, converted and run to
-    # T = 8. Its SNN also carries TEAS: at full width it runs 12 img/s at T = 32 here, at 1/4 width 45.
-    # λ from the QCFS code's 8 with SGD: ANN 52.2 %; λ from 1.25 with Adam at 1e-3 (smoke's recipe): 35.3 %.
+    # Table 2's conversion: a QCFS ResNet-20 ANN (L = 4) at Table 6's widths (16 / 32 / 64), converted and run to
+    # T = 8. Its SNN also carries TEAS, at T = 16 (at full width 12 img/s at T = 32 here, at 1/4 width 45).
+    # λ from the QCFS code's 8 with SGD (at 1/4 width: ANN 52.2 %; λ from 1.25 with Adam at 1e-3, smoke's
+    # recipe: 35.3 %).
     "qcfs_resnet20": TrainConfig(dataset="standin-cifar10", model="resnet20", time_steps=1, loss="ce", epochs=5,
-                                 train_subset=20000, test_subset=1000,
-                                 model_kw={"neuron": "qcfs", "width_mult": 0.25}, **_SEENN),
+                                 train_subset=20000, test_subset=1000, model_kw={"neuron": "qcfs"}, **_SEENN),
     # Table 3: ResNet-34 (T = 6) and SEW-ResNet-34 (T = 4) with the ImageNet stem at 1/8 width, all 12,000
     # training images (train_subset spreads over the class-ordered ImageFolder)
     "resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=6, epochs=4,

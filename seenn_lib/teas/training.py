@@ -85,7 +85,7 @@ class TeasTraining:
     def __init__(self, snn: SpikingNet, t_max: int, cfg: TrainConfig, tcfg: TeasConfig, datasets, folder: Path,
                  device="cpu"):
         self.ctx = distributed.setup(resolve_device(device))
-        self.snn, self.t_max, self.cfg, self.tcfg, self.folder = place(snn, self.ctx.device), t_max, cfg, tcfg, folder
+        self.snn, self.t_max, self.cfg, self.tcfg, self.folder = snn.to(self.ctx.device), t_max, cfg, tcfg, folder
         self.key = teas_key(cfg, tcfg)
         train_ds, test_ds = datasets
         self.train_ds = subset(train_ds, tcfg.train_subset or cfg.train_subset)

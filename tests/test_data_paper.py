@@ -158,3 +158,23 @@ def test_every_paper_row_builds_its_model_and_data_pipeline(fake_root):
         if cfg.model_kw.get("neuron") == "qcfs":  # and every QCFS ANN converts and runs as an SNN
             with torch.no_grad():
                 assert convert(small)(to_time_first(x, 2)).shape == (2, 1, spec.num_classes), name
+
+
+def test_debian_copy_does_not_collide_with_another_writers_temporary_file(tmp_path, monkeypatch):
+    """Two notebooks may prepare Fashion-MNIST at once: each writes a temporary file of its own, so another
+    writer's (here a directory squatting on the name the copy once always used) cannot break it."""
+    import gzip
+
+    from seenn_lib.data import fashion_mnist
+    package = tmp_path / "package"
+    package.mkdir()
+    for i, name in enumerate(fashion_mnist.FASHION_MNIST_FILES):
+        (package / f"{name}.gz").write_bytes(gzip.compress(bytes([i]) * 64))
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_MNIST", package)
+    raw = tmp_path / "FashionMNIST" / "raw"
+    for name in fashion_mnist.FASHION_MNIST_FILES:
+        (raw / f"{name}.tmp").mkdir(parents=True)
+    assert fashion_mnist._copy_debian_fmnist(raw)
+    for i, name in enumerate(fashion_mnist.FASHION_MNIST_FILES):
+        assert (raw / name).read_bytes() == bytes([i]) * 64
+    assert sorted(p.name for p in raw.iterdir() if p.is_file()) == sorted(fashion_mnist.FASHION_MNIST_FILES)

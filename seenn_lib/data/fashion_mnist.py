@@ -5,10 +5,12 @@ import gzip
 import os
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
 
 from torch.utils.data import TensorDataset
 
+from ..artifacts import atomic_write
 from .registry import DatasetSpec, register_dataset
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -28,13 +30,14 @@ def _have_fmnist(raw: Path) -> bool:
 def _copy_debian_fmnist(raw: Path) -> bool:
     if not all((DEBIAN_FASHION_MNIST / f"{f}.gz").is_file() for f in FASHION_MNIST_FILES):
         return False
-    raw.mkdir(parents=True, exist_ok=True)
-    for f in FASHION_MNIST_FILES:
-        tmp = raw / f"{f}.tmp"
-        with gzip.open(DEBIAN_FASHION_MNIST / f"{f}.gz", "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        tmp.replace(raw / f)
+    for f in FASHION_MNIST_FILES:  # a temporary file of its own: two notebooks may prepare the data at once
+        atomic_write(raw / f, partial(_gunzip, DEBIAN_FASHION_MNIST / f"{f}.gz"))
     return True
+
+
+def _gunzip(source: Path, target: str) -> None:
+    with gzip.open(source, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst)
 
 
 def _apt_install_fmnist() -> bool:

@@ -234,3 +234,41 @@ def test_resnet34_cifar_stem_is_the_qcfs_code_stem():
     assert not any(isinstance(m, nn.MaxPool2d) for m in ours.modules())
     small = create_model("resnet34", num_classes=10, stem="cifar", width_mult=0.0625).eval()
     assert small(repeat_time(torch.randn(1, 3, 16, 16), 1)).shape == (1, 1, 10)
+
+
+def test_identity_residual_init_passes_spikes_through_every_identity_block():
+    """residual_init='identity': at initialisation each BasicBlock with an identity shortcut returns its input
+    spike trains unchanged over all T steps (membrane carried between steps), for the paper's LIF (τ = 0.5,
+    V = 1: β = 0.25 by hand) and for another threshold and leak; the default initialisation does not."""
+    from seenn_lib.models.resnet import BasicBlock
+
+    def block_io(model):
+        seen = []
+        for block in model.modules():
+            if isinstance(block, BasicBlock) and isinstance(block.shortcut, nn.Identity):
+                block.register_forward_hook(lambda m, i, o: seen.append((i[0], o)))
+        with torch.no_grad():
+            model(repeat_time(torch.randn(2, 3, 32, 32) * 3, 4))
+        return seen
+
+    for neuron_kw, beta in [({}, 0.25), ({"v_th": 0.8, "tau": 0.25}, 0.3)]:
+        torch.manual_seed(0)
+        model = create_model("resnet34", num_classes=10, width_mult=0.125, residual_init="identity", **neuron_kw)
+        assert model.blocks[0].conv2[1].bias.detach().eq(beta).all()
+        seen = block_io(model)
+        assert len(seen) == 13  # 16 blocks, 3 of them projecting
+        for x, y in seen:
+            assert 0 < x.mean() < 1 and torch.equal(x, y)
+    torch.manual_seed(0)
+    assert not all(torch.equal(x, y) for x, y in block_io(create_model("resnet34", num_classes=10, width_mult=0.125)))
+
+
+def test_identity_residual_init_needs_a_neuron_that_can_pass_a_lone_spike():
+    with pytest.raises(ValueError, match="residual_init='identity' needs a LIF"):
+        create_model("resnet34", num_classes=10, width_mult=0.125, residual_init="identity", neuron="if")
+    with pytest.raises(ValueError, match="v_th < 2 / \\(1 \\+ tau\\)"):
+        create_model("resnet34", num_classes=10, width_mult=0.125, residual_init="identity", v_th=1.5)
+    ann = create_model("resnet34", num_classes=10, width_mult=0.125, residual_init="identity", neuron="relu")
+    assert ann.blocks[0].conv2[1].weight.abs().sum() == 0 and ann.blocks[0].conv2[1].bias.abs().sum() == 0
+    with pytest.raises(ValueError, match="unknown residual_init 'zero'"):
+        create_model("resnet34", num_classes=10, residual_init="zero")

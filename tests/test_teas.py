@@ -346,3 +346,17 @@ def test_learning_rate_decays_once_per_epoch():
 
 def test_rank_correlation_by_hand():
     assert rank_correlation([1, 2, 3], [10, 30, 20]) == pytest.approx(0.5)  # 1 - 6*2 / (3*8)
+
+
+def test_teas_training_takes_its_own_subsets_or_the_snns(tmp_path):
+    from seenn_lib.teas.training import TeasTraining
+    snn = create_model("smoke_cnn", num_classes=10, in_channels=1, width=2)
+    data = (TensorDataset(torch.randn(40, 1, 28, 28), torch.arange(40) % 10),
+            TensorDataset(torch.randn(30, 1, 28, 28), torch.arange(30) % 10))
+    cfg = get_config("ci", "teas").with_(train_subset=20, test_subset=12)
+    own = TeasTraining(snn, 4, cfg, TeasConfig(train_subset=16, test_subset=8, calib_samples=4), data, tmp_path)
+    assert (len(own.train_ds), len(own.test_ds), len(own.calib_ds)) == (16, 8, 4)
+    snns = TeasTraining(snn, 4, cfg, TeasConfig(calib_samples=4), data, tmp_path)
+    assert (len(snns.train_ds), len(snns.test_ds)) == (20, 12)
+    with pytest.raises(ValueError, match="test_subset"):
+        TeasConfig(test_subset=-1)

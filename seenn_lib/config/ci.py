@@ -9,7 +9,7 @@ EXPERIMENTS = {
                         model_kw={"width": 8}),
     "imagenet_resnet34": TrainConfig(dataset="standin-imagenet", model="resnet34", time_steps=2, epochs=1,
                                      batch_size=16, lr=0.05, train_subset=32, test_subset=16,
-                                     model_kw={"width_mult": 0.0625}),
+                                     model_kw={"width_mult": 0.0625, "residual_init": "identity"}),
     "imagenet_sew_resnet34": TrainConfig(dataset="standin-imagenet", model="sew_resnet34", time_steps=2,
                                          epochs=1, batch_size=16, lr=0.05, train_subset=32, test_subset=16,
                                          model_kw={"width_mult": 0.0625}),

@@ -85,6 +85,7 @@ class TeasConfig:
     loss: str = "ce"
     coding: str = "rate"
     train_subset: int = 0  # 0: the pretrained SNN's training subset
+    test_subset: int = 0  # test images behind TEAS's accuracies (0: the pretrained SNN's test subset)
     calib_samples: int = 2000  # training samples whose activity sets the initial allocation
     seed: int = 0
 
@@ -99,6 +100,9 @@ class TeasConfig:
         if self.adjust_epochs < 0 or self.finetune_epochs < 0 or self.adjust_every < 1:
             raise ValueError("adjust_epochs and finetune_epochs must be >= 0 and adjust_every >= 1, got "
                              f"{self.adjust_epochs}, {self.finetune_epochs}, {self.adjust_every}")
+        if min(self.train_subset, self.test_subset, self.calib_samples) < 0:
+            raise ValueError("train_subset, test_subset and calib_samples must be >= 0 (0: all / the SNN's), got "
+                             f"{self.train_subset}, {self.test_subset}, {self.calib_samples}")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"lr_decay (the per-epoch factor on the learning rate) must be in (0, 1], "
                              f"got {self.lr_decay}")

@@ -6,7 +6,7 @@ from torch import nn
 from ..layers import SpikingNet
 from .registry import register
 from .common import check_choice, conv_bn, neuron_factory, residual_stages
-from .resnet import BasicBlock, _scaled
+from .resnet import RESIDUAL_INITS, BasicBlock, _scaled, init_identity_residuals
 
 RESNET34_STAGES = [(64, 3), (128, 4), (256, 6), (512, 3)]
 # conv7x7/2 + max-pool 3x3/2 (He et al.; the default) | conv3x3/1 without pooling (the ResNet class of the QCFS
@@ -55,10 +55,13 @@ class ImageNetResNet(SpikingNet):
 
 
 @register("resnet34")
-def resnet34(width_mult: float = 1.0, **kw):
+def resnet34(width_mult: float = 1.0, residual_init: str = "default", **kw):
     """Standard ResNet-34: 3, 4, 6, 3 basic blocks of 64, 128, 256, 512 channels; the neuron follows the
-    residual addition (as in TET / tdBN's spiking ResNet-34)."""
-    return ImageNetResNet(BasicBlock, _scaled(RESNET34_STAGES, width_mult), **kw)
+    residual addition (as in TET / tdBN's spiking ResNet-34). residual_init: resnet.RESIDUAL_INITS."""
+    model = ImageNetResNet(BasicBlock, _scaled(RESNET34_STAGES, width_mult), **kw)
+    if check_choice("residual_init", residual_init, RESIDUAL_INITS) == "identity":
+        init_identity_residuals(model)
+    return model
 
 
 @register("sew_resnet34")

@@ -89,7 +89,7 @@ class TeasTraining:
         self.key = teas_key(cfg, tcfg)
         train_ds, test_ds = datasets
         self.train_ds = subset(train_ds, tcfg.train_subset or cfg.train_subset)
-        self.test_ds = subset(test_ds, cfg.test_subset)
+        self.test_ds = subset(test_ds, tcfg.test_subset or cfg.test_subset)
         self.calib_ds = subset(self.train_ds, tcfg.calib_samples)
         seed_everything(tcfg.seed)
         self.net = place(TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()), tcfg.coding), self.ctx.device)

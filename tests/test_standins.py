@@ -1,6 +1,7 @@
 """The stand-ins, made from a small fake Fashion-MNIST written as IDX files: each is read by its real loader
 with the right shapes and the source's labels, generation is deterministic, idempotent and all-or-nothing,
 a missing Fashion-MNIST is named with its fix, and the simulated DVS fires where the edges move."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,16 @@ def test_make_standin_is_idempotent_and_all_or_nothing(tmp_path, monkeypatch, ca
     with pytest.raises(RuntimeError, match="killed"):
         make_standin("standin-imagenet", tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["FashionMNIST", "standin-cifar10"]
+
+
+def test_a_standin_folder_gets_the_umask_mode_not_mkdtemps_0700(tmp_path):
+    write_fake_fashion_mnist(tmp_path, n_train=20, n_test=10)
+    old = os.umask(0o022)
+    try:
+        folder, _ = make_standin("standin-cifar10", tmp_path)
+    finally:
+        os.umask(old)
+    assert folder.stat().st_mode & 0o777 == 0o755
 
 
 def test_missing_fashion_mnist_names_the_fix(tmp_path, no_fashion_mnist_source):

@@ -8,6 +8,7 @@ dataset's on-disk layout and read by that dataset's own loader and transforms (D
 Each is made once under <data root>/<name>/: written to a temporary sibling, then renamed (all or nothing)."""
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 import tempfile
@@ -207,11 +208,18 @@ def _fashion_mnist(name: str, root: Path) -> tuple[Source, Source]:
     return tuple((s.data.numpy(), s.targets.numpy()) for s in sets)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
     """Write into a temporary sibling, then rename it into place: all or nothing."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would hide a shared data/ from its other users
         write(tmp)
         tmp.rename(folder)
     except OSError:

@@ -12,9 +12,10 @@ from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
 # epochs: 3 epochs at 1/4, 1/2 and full width gave 52.2, 63.3 and 76.8 % (the last two on one thread in 4:16 and
 # 8:35 here), so it now has Table 6's widths, and ResNet-19 a 6th epoch. With the epochs below and channels_last
 # convolutions: ResNet-19 81.2 % (notebook 01: 48 minutes), QCFS ResNet-20 ANN 85.3 % (SNN 83.0 % at T = 8; notebook
-# 03: 10 minutes), ResNet-34 29.8 %, SEW-ResNet-34 73.2 % (notebook 04, both: 5 minutes, so SEW's epochs are cheap
-# to raise), VGGSNN 77.5 % (200 test recordings: +-3 points); the whole profile in 89.6 minutes (10.5 of them beside
-# the test suite), with TEAS on the full-width SNN the long pole: notebook 12 took 64 minutes and 7.9 GB.
+# 03: 10 minutes), ResNet-34 29.8 %, SEW-ResNet-34 73.2 %, VGGSNN 77.5 % (200 test recordings: +-3 points); the
+# whole profile in 89.6 minutes, TEAS on the full-width SNN the long pole (notebook 12: 64 minutes, 7.9 GB). With the
+# identity-started ResNet-34 (68.2 %, 8 epochs with Adam) and TEAS on 2,000 / 500 images (notebook 12: 35 minutes):
+# the whole profile in 69 minutes, peak PSS 10.7 GB.
 _SEENN = {"optimizer": "sgd", "lr": 0.1, "weight_decay": 5e-4, "batch_size": 64}
 
 EXPERIMENTS = {

@@ -55,7 +55,7 @@ PROFILE = Profile(
                                    snn_lr_scale=0.1)},
     # TEAS on the converted ResNet-20 (TEAS Table 2's family) at T = 16 instead of 2048; Table 1's learning rates.
     # At full width one thread trains 6.5 img/s and evaluates 19 img/s here (7 GB at batch 128), so notebook 12's two
-    # runs took 64 minutes on 3,000 training and 1,000 test images; 2,000 and 500 bring that to ~37.
+    # runs took 64 minutes on 3,000 training and 1,000 test images; on 2,000 and 500, 35.
     teas=TeasConfig(experiment="qcfs_resnet20", time_steps=16, adjust_epochs=2, finetune_epochs=1,
                     train_subset=2000, test_subset=500, calib_samples=500, target_ratio=0.5, init_ratio=0.7,
                     lam=0.05),

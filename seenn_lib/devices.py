@@ -55,12 +55,15 @@ def channels_last_safe(model: nn.Module, device: torch.device) -> bool:
     `prefers_nchw`; always on CUDA; on an x86 CPU (AVX2 / AVX-512) unless a strided 1x1 convolution has fewer
     input channels than oneDNN's channel block (8 / 16), whose NHWC weight gradient writes past its buffer
     (uxlfoundation/oneDNN#6035: here a 4-channel one crashed the QCFS ResNet-20 at 1/4 width); other CPUs
-    were not measured, so they keep NCHW."""
+    were not measured, so they keep NCHW. Data-parallel CPU ranks keep NCHW too: the two-rank DDP test (gloo)
+    aborted in about one run of three with channels_last and never in NCHW (cause not isolated)."""
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     if not convs or getattr(model, "prefers_nchw", False) or device.type not in ("cuda", "cpu"):
         return False
     if device.type == "cuda":
         return True
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return False
     block = {"AVX2": 8, "AVX512": 16}.get(torch.backends.cpu.get_cpu_capability())
     return block is not None and all(c.in_channels >= block for c in convs
                                      if c.kernel_size == (1, 1) and c.stride != (1, 1))

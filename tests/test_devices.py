@@ -68,3 +68,11 @@ def test_place_honours_a_models_nchw_preference_and_converts_back(monkeypatch):
     assert _is_channels_last(snn)
     place(TemporalAdaptiveNet(snn, [4, 2, 2]), CPU)
     assert all(p.is_contiguous() for p in snn.parameters())
+
+
+def test_data_parallel_cpu_ranks_keep_nchw(monkeypatch):
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    model = create_model("smoke_cnn", in_channels=1, width=8)
+    assert channels_last_safe(model, CPU)
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    assert not channels_last_safe(model, CPU)

@@ -9,6 +9,7 @@ import torch
 
 from seenn_lib.config import TrainConfig
 from seenn_lib.data import load_datasets, make_loader
+from seenn_lib import devices
 from seenn_lib.devices import place
 from seenn_lib.layers import repeat_time
 from seenn_lib.policy import JointSeenn2, PolicySpec, Seenn2Setup, build_policy, seenn2_objective
@@ -101,7 +102,9 @@ def test_two_process_ddp_matches_single_process(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     assert list(cache.glob("models/*/model.pt")) and list(cache.glob("seenn2/*/model.pt")), "rank 0 wrote no model"
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as each rank: channels_last batch-norm statistics sum in a thread-count order
+    torch.set_num_threads(1)  # as each rank, whose statistics sum in a thread-count order
+    # as each rank: data-parallel CPU ranks keep NCHW (devices.channels_last_safe)
+    monkeypatch.setattr(devices, "channels_last_safe", lambda model, device: False)
     try:
         references = {"tet": _tet_reference(2), "seenn2": _seenn2_reference(2)}
     finally:

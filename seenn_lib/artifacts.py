@@ -53,6 +53,14 @@ def lock(path: Path) -> FileLock:
     return FileLock(str(path.parent / f".{path.name}.lock"))
 
 
+def plain_mode(path, directory: bool = False) -> None:
+    """Give `path` the mode that open() / mkdir() would under the umask: mkstemp's 0600 and mkdtemp's 0700 would
+    hide a shared cache, data/ or figures/ from its other users."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~mask)
+
+
 def atomic_write(path: Path, write) -> Path:
     """Call write(tmp_path), then rename onto `path`: readers never see a half-written file."""
     path = Path(path)
@@ -60,6 +68,7 @@ def atomic_write(path: Path, write) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        plain_mode(tmp)
         write(tmp)
         os.replace(tmp, path)
     finally:

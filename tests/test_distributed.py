@@ -7,9 +7,9 @@ import sys
 import pytest
 import torch
 
+from seenn_lib import devices
 from seenn_lib.config import TrainConfig
 from seenn_lib.data import load_datasets, make_loader
-from seenn_lib import devices
 from seenn_lib.devices import place
 from seenn_lib.layers import repeat_time
 from seenn_lib.policy import JointSeenn2, PolicySpec, Seenn2Setup, build_policy, seenn2_objective

@@ -117,6 +117,15 @@ def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_atomic_write_gives_the_umask_mode_not_mkstemps_0600(tmp_path):
+    old = os.umask(0o022)
+    try:
+        save_torch({"x": 1}, tmp_path / "y.pt")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "y.pt").stat().st_mode & 0o777 == 0o644
+
+
 @pytest.mark.parametrize("kw,match", [
     ({"time_steps": 0}, "time_steps must be >= 1"),
     ({"loss": "mse"}, "loss must be"),

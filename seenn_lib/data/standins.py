@@ -8,7 +8,6 @@ dataset's on-disk layout and read by that dataset's own loader and transforms (D
 Each is made once under <data root>/<name>/: written to a temporary sibling, then renamed (all or nothing)."""
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..artifacts import plain_mode
 from .cifar import load_cifar
 from .dvs import DVS_SENSOR, DVS_SIZE, DVS_TRAIN_FRACTION, load_dvs_folder
 from .fashion_mnist import prepare_fashion_mnist
@@ -208,18 +208,12 @@ def _fashion_mnist(name: str, root: Path) -> tuple[Source, Source]:
     return tuple((s.data.numpy(), s.targets.numpy()) for s in sets)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_atomically(folder: Path, write: Callable[[Path], None]) -> None:
     """Write into a temporary sibling, then rename it into place: all or nothing."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would hide a shared data/ from its other users
+        plain_mode(tmp, directory=True)
         write(tmp)
         tmp.rename(folder)
     except OSError:

@@ -43,12 +43,11 @@ def identity_bias(neuron: nn.Module) -> float:
     if not isinstance(neuron, SpikingNeuron):
         return 0.0
     v_th, tau = float(neuron.v_th), neuron.tau
-    beta = v_th * (1 - tau) / 2 if neuron.kind == "lif" and tau < 1 else 0.0
-    if neuron.u_init != 0 or not (1 + beta > v_th and beta < v_th * (1 - tau)):
+    if neuron.kind != "lif" or not 0 <= tau < 1 or neuron.u_init != 0 or not 0 < v_th < 2 / (1 + tau):
         raise ValueError(f"residual_init='identity' needs a LIF neuron (tau < 1) from rest with v_th < 2 / (1 + tau) "
                          f"so that a lone input spike can pass; got {neuron.extra_repr()}, u_init={neuron.u_init}. "
                          "Use residual_init='default' for this neuron.")
-    return beta
+    return v_th * (1 - tau) / 2
 
 
 def init_identity_residuals(model: nn.Module) -> nn.Module:

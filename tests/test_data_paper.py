@@ -75,6 +75,9 @@ def test_imagenet_folder_views_and_a_training_step(fake_root):
     first_six = fake_fashion_images(40, 0)[1][:6]
     assert len(train) == 6 and len(test) == 3 and train.classes == [wnid(k) for k in sorted(set(first_six))]
     assert train[0][0].shape == test[0][0].shape == (3, 224, 224)
+    assert train.transform.transforms[0].scale == (0.08, 1.0)  # RandomResizedCrop's ImageNet default
+    with pytest.raises(ValueError, match="min_scale"):
+        load_image_folder(fake_root / "imagenet", min_scale=0.0)
     xb, yb = next(iter(make_loader(train, 2, shuffle=True)))
     policy = PolicyNet(create_model("resnet8", 4, in_channels=3, neuron="relu"), input_size=112)  # SEENN §4.1
     assert policy.prepare(xb).shape == (2, 3, 112, 112)

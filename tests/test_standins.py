@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torchvision.transforms import RandomResizedCrop
 
 from seenn_lib.cli import main
 from seenn_lib.config import get_profile
 from seenn_lib.data import dataset_spec, make_loader, standins, to_time_first
-from seenn_lib.data.standins import (FASHION_CLASSES, IMAGENET_CROP, LOG_OFFSET, SACCADE_STEPS, SACCADE_US,
-                                     make_standin, saccade_events, saccade_path, wnid)
+from seenn_lib.data.standins import (FASHION_CLASSES, IMAGENET_CROP, IMAGENET_MIN_CROP_SCALE, LOG_OFFSET,
+                                     SACCADE_STEPS, SACCADE_US, make_standin, saccade_events, saccade_path, wnid)
 from seenn_lib.policy import PolicyNet
 from seenn_lib.models import create_model
 from seenn_lib.train import subset
@@ -93,6 +94,8 @@ def test_imagenet_standin_is_read_by_the_image_folder_loader(made):
     for path, label in test.samples:
         assert label == test_y[int(Path(path).stem[-8:]) - 1]  # ILSVRC2012_val_<i + 1>
     assert train[0][0].shape == test[0][0].shape == (3, IMAGENET_CROP, IMAGENET_CROP)
+    crop = train.transform.transforms[0]  # the stand-in's smallest crop keeps ImageNet's enlargement
+    assert isinstance(crop, RandomResizedCrop) and crop.scale == (IMAGENET_MIN_CROP_SCALE, 1.0)
     xb, _ = next(iter(make_loader(train, 2, shuffle=True)))
     policy = PolicyNet(create_model("resnet8", 4, in_channels=3, neuron="relu"), input_size=IMAGENET_CROP // 2)
     assert policy.prepare(xb).shape == (2, 3, IMAGENET_CROP // 2, IMAGENET_CROP // 2)  # SEENN's half-size view

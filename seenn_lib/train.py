@@ -154,8 +154,9 @@ class SupervisedJob(Job):
     """Training on one of train.LOSSES, as cfg.loss says (TET, SEENN Eq. 11, by default): SNNs and QCFS ANNs."""
 
     def __init__(self, cfg: TrainConfig, model: nn.Module, dataset, checkpoint: Path):
-        super().__init__(model, dataset, cfg.epochs, cfg.batch_size, cfg.seed, whole_run_optimizer(cfg, model.parameters, dataset),
-                         checkpoint, cfg.to_dict(), f"train {cfg.model}")
+        optimizer = whole_run_optimizer(cfg, model.parameters, dataset)
+        super().__init__(model, dataset, cfg.epochs, cfg.batch_size, cfg.seed, optimizer, checkpoint, cfg.to_dict(),
+                         f"train {cfg.model}")
         self.loss, self.time_steps = LOSSES[cfg.loss], cfg.time_steps
 
     def batch_loss(self, net, x, y):

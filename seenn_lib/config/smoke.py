@@ -20,8 +20,9 @@ EXPERIMENTS = {
     "teas": TrainConfig(time_steps=8, epochs=2, train_subset=12000, test_subset=3000, model_kw={"width": 16}),
     # notebooks 04 / 05 on the stand-ins (data/standins.py), each on its whole training set.
     # ImageNet: 32-pixel crops, T = 2, two epochs of the 12,000 images with Adam at 4e-3 (one epoch: 50%):
-    # SEW-ResNet-34 64%, 69% since the stand-in's smallest crop is 35% of the area, not 8%. The plain spiking ResNet-34 (a neuron after each residual sum) stayed near chance with
-    # PyTorch's initialisation under every recipe tried (SGD 0.005-0.2, Adam 1e-4-1e-2, T 2-4, width 0.125-0.5):
+    # SEW-ResNet-34 64%, 69% since the stand-in's smallest crop is 35% of the area, not 8%. The plain spiking
+    # ResNet-34 (a neuron after each residual sum) stayed near chance with PyTorch's initialisation under every
+    # recipe tried (SGD 0.005-0.2, Adam 1e-4-1e-2, T 2-4, width 0.125-0.5):
     # a deep plain spiking ResNet degrades (what SEW was built for). It learns once every block starts as a spike
     # identity (residual_init="identity"; zero-γ alone is not one: an input spike charges the LIF to exactly V,
     # which does not fire): 33% with Adam at 2e-3 against 10% with the default start, 48% with the 35% smallest crop

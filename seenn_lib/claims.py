@@ -70,7 +70,8 @@ def judge(values: dict[str, float], profile: str, experiment: str = "", notes: d
     for claim_id, ours in values.items():
         claim = _claim(claim_id)
         ours = float("nan") if ours is None else float(ours)
-        note = notes.get(claim_id, "") or ("quantity undefined on this run" if math.isnan(ours) else "")
+        note = "; ".join(filter(None, ["quantity undefined on this run" if math.isnan(ours) else "",
+                                       notes.get(claim_id, "")]))
         outcome = verdict(claim.rule, ours)
         if unlearned:
             outcome = NOT_REPRODUCED

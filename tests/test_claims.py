@@ -71,6 +71,13 @@ def test_a_model_that_learned_nothing_reproduces_no_claim():
     assert claims.judge(holds, "ci", accuracy=19.9, classes=100).verdict.tolist() == [YES]
 
 
+def test_an_undefined_quantity_says_so_beside_the_notebooks_note():
+    """NaN (e.g. no β kept the T_max accuracy for SEENN-20) is `not reproduced`, and the note says that the
+    quantity is undefined even where the notebook adds its own note."""
+    row = claims.judge({"SEENN-20": math.nan}, "ci", notes={"SEENN-20": "best β: 80.40 %"}).iloc[0]
+    assert row.verdict == NOT and row.note == "quantity undefined on this run; best β: 80.40 %"
+
+
 def logits_from_correctness(correct: torch.Tensor, classes: int = 10, margin: float = 4.0):
     """Running-mean logits [T, N, C] whose argmax at each t is the target where correct[t] and class
     (target + 1) elsewhere, with softmax confidence set by `margin`."""

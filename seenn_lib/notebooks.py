@@ -257,8 +257,8 @@ def _ledger_lines(profile: str) -> list[str]:
     missed = rows[rows.verdict == claims.NOT_REPRODUCED]
     if len(missed):
         parts += ["Not reproduced, and why:", ""]
-        parts += [f"- **{r.claim_id}** ({r.experiment}): ours {_fmt(r.ours)}, rule `{r.rule}`. {r.diagnosis}"
-                  + (f" This run: {r.note}." if r.note else "") for r in missed.itertuples()]
+        parts += [f"- **{r.claim_id}** ({r.experiment}): ours {_fmt(r.ours) or 'undefined'}, rule `{r.rule}`. "
+                  f"{r.diagnosis}" + (f" This run: {r.note}." if r.note else "") for r in missed.itertuples()]
         parts.append("")
     table = rows[["claim_id", "paper", "source", "statement", "experiment", "ours", "rule", "paper_value",
                   "verdict", "note"]]

@@ -193,18 +193,20 @@ def test_teas_and_energy_evidence_flip():
 def test_ledger_counts_and_report_lead_with_the_claims(tmp_path, monkeypatch):
     monkeypatch.setenv("SEENN_FIGURES", str(tmp_path))
     claims.save_claims(claims.judge({"SEENN-01": 0.3, "SEENN-03": 0.2}, "ci", "direct"), "01")
+    claims.save_claims(claims.judge({"SEENN-20": math.nan}, "ci", "seenn2"), "08")
     claims.save_claims(pd.concat([claims.judge({"SEENN-01": 0.4}, "ci", "resnet34"),
                                   claims.untestable(["SEENN-11"], "ci", "needs ImageNet")]), "04")
     rows = claims.ledger()
-    assert len(rows) == 4 and set(rows.notebook) == {"01", "04"}
+    assert len(rows) == 5 and set(rows.notebook) == {"01", "04", "08"}
     per_claim = claims.claim_verdicts(rows).set_index("claim_id").verdict
     assert per_claim["SEENN-01"] == YES and per_claim["SEENN-03"] == NOT
     assert per_claim["SEENN-11"] == claims.NOT_TESTABLE
     counts = claims.ledger_counts(rows).set_index("paper")
-    assert counts.loc["SEENN", YES] == 1 and counts.loc["SEENN", NOT] == 1
+    assert counts.loc["SEENN", YES] == 1 and counts.loc["SEENN", NOT] == 2
     assert counts.loc["TEAS", claims.NOT_TESTABLE] == (claims.load_claims().paper == "TEAS").sum()
     text = "\n".join(_ledger_lines("ci"))
     assert "**SEENN-03** (direct): ours 0.2, rule `<= 0.05`" in text
+    assert "**SEENN-20** (seenn2): ours undefined, rule `<= 0.5`" in text
     assert "not testable here" in text and "SEENN-01" in text
 
 

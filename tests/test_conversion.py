@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from seenn_lib.analysis.conversion import first_step_coverage
 from seenn_lib.config import conversion_t_max, exit_t_max, get_config
 from seenn_lib.conversion import QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config, convert
 from seenn_lib.evaluate import cached_logits
@@ -252,3 +253,26 @@ def test_reset_to_zero_converts_to_a_rate_of_one_over_ceil():
         assert neuron(torch.full((8, 1), 1.5)).sum().item() == count
     with pytest.raises(ValueError, match="if_reset"):
         convert(ann, if_reset="half")
+
+
+def test_first_step_coverage_of_the_first_layer_by_hand():
+    """The first QCFS layer sees the same pre-activation x in the ANN and in the SNN at t = 1, so its shares
+    are P(x >= λ/2L) (the ANN, L = 4) and P(x >= λ/2) (the IF neuron from λ/2), read here from x directly.
+    Deeper layers' t = 1 inputs are spikes, so only the table's shape and ratio are checked there."""
+    torch.manual_seed(0)
+    lam = 2.0
+    ann = create_model("smoke_cnn", in_channels=1, width=4, neuron="qcfs", threshold=lam).eval()
+    images = torch.randn(8, 1, 28, 28) * 2
+    first = next(m for m in ann.modules() if isinstance(m, QCFS))
+    seen = []
+    handle = first.register_forward_hook(lambda m, inputs, out: seen.append(inputs[0]))
+    with torch.no_grad():
+        ann(repeat_time(images, 1))
+    handle.remove()
+    table = first_step_coverage(ann, images)
+    assert len(table) == 3 and (table.threshold == lam).all()
+    x = seen[0]
+    assert table.ann_active[0] == pytest.approx((x >= lam / 8).float().mean().item())
+    assert table.snn_fired_t1[0] == pytest.approx((x >= lam / 2).float().mean().item())
+    assert 0 < table.snn_fired_t1[0] < table.ann_active[0]
+    assert table.ratio.tolist() == pytest.approx((table.snn_fired_t1 / table.ann_active).tolist(), nan_ok=True)

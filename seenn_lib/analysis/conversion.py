@@ -3,8 +3,13 @@ the paper's comparison T, and our rows beside the paper's."""
 from __future__ import annotations
 
 import pandas as pd
+import torch
+from torch import nn
 
 from ..config import TrainConfig, conversion_match_t
+from ..conversion import QCFS, SpikingQCFS, convert
+from ..data import to_time_first
+from ..energy import forward_hooks
 from ..exits import alpha_grid, alpha_sweep
 from ..results import paper_reference
 
@@ -31,6 +36,36 @@ def seenn1_matches_qcfs(results: dict[str, dict]) -> pd.DataFrame:
                      "seenn1_avg_timesteps": needed, "fraction_of_T": needed / t,
                      "at_most_half": bool(needed <= t / 2)})
     return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def _active_share(model: nn.Module, kinds: tuple[type, ...], x_seq: torch.Tensor) -> dict[str, float]:
+    """Per submodule of `kinds`: the share of its outputs that are > 0 on `x_seq`."""
+    names = {m: n for n, m in model.named_modules()}
+    shares = {}
+
+    def hook(module, inputs, out):
+        shares[names[module]] = (out > 0).float().mean().item()
+
+    with forward_hooks(model.eval(), kinds, hook):
+        model(x_seq)
+    return shares
+
+
+def first_step_coverage(ann: nn.Module, images: torch.Tensor, u_init: float = 0.5) -> pd.DataFrame:
+    """Per QCFS layer of a registry QCFS ANN on a batch of `images`: its λ, the share of units the ANN activates
+    (QCFS output > 0, i.e. x >= λ / 2L) and the share of neurons its converted SNN (convert(ann, u_init)) fires at
+    t = 1, and their ratio. From u_init·λ an IF neuron fires at t = 1 only where its input reaches (1 − u_init)·λ,
+    so a λ far above the pre-activations leaves the first timestep with little of the ANN, and SEENN-I with few
+    confident exits at t = 1 (SEENN-09)."""
+    x_seq = to_time_first(images, 1)
+    thresholds = {n: m.threshold.item() for n, m in ann.named_modules() if isinstance(m, QCFS)}
+    active = _active_share(ann, (QCFS,), x_seq)
+    fired = _active_share(convert(ann, u_init), (SpikingQCFS,), x_seq)
+    table = pd.DataFrame({"layer": list(thresholds), "threshold": list(thresholds.values()),
+                          "ann_active": [active[n] for n in thresholds],
+                          "snn_fired_t1": [fired[n] for n in thresholds]})
+    return table.assign(ratio=table.snn_fired_t1 / table.ann_active)
 
 
 def reference_for(cfg: TrainConfig, papers_data: bool) -> tuple[pd.DataFrame, bool]:

@@ -113,7 +113,8 @@ matches
 # λ/2 an IF neuron fires at t = 1 only where its input reaches λ/2, while the QCFS ANN (L = 4) activates every
 # unit whose input reaches λ/8. Per layer: λ, the share of units the ANN activates, the share of neurons the SNN
 # fires at t = 1, and their ratio, on the first `coverage_samples` test images. A λ far above the
-# pre-activations (it starts at the QCFS code's 8 and shrinks only with long training) gives a small ratio.
+# pre-activations gives a small ratio (λ starts at the config's `threshold`, the QCFS code's 8 unless set, and
+# shrinks only with long training).
 
 # %%
 def first_images(cfg, n):

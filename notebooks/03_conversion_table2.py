@@ -48,8 +48,7 @@ from seenn_lib.conversion import accuracy_timesteps_table
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.plots import conversion_accuracy_vs_timesteps
-from seenn_lib.data import make_loader
-from seenn_lib.pipelines import cached_logits, checkpoint_args, converted_logits, evaluation_set, experiment_model
+from seenn_lib.pipelines import cached_logits, checkpoint_args, converted_logits, evaluation_images, experiment_model
 from seenn_lib.analysis.evidence import conversion_evidence, model_fit
 from seenn_lib.claims import judge, save_claims
 from seenn_lib.results import save_figure, save_table, save_versus_paper
@@ -117,13 +116,9 @@ matches
 # shrinks only with long training).
 
 # %%
-def first_images(cfg, n):
-    return next(iter(make_loader(evaluation_set(cfg), n, shuffle=False)))[0]
-
-
 coverage = pd.concat([first_step_coverage(experiment_model(r["cfg"], device, False, **official[name]),
-                                          first_images(r["cfg"], coverage_samples).to(device)).assign(experiment=name)
-                      for name, r in results.items()], ignore_index=True)
+                                          evaluation_images(r["cfg"], coverage_samples).to(device))
+                      .assign(experiment=name) for name, r in results.items()], ignore_index=True)
 save_table(coverage, "03_first_step_coverage")
 coverage
 

@@ -36,9 +36,8 @@ alphas = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]  # SEENN-I points drawn (the co
 # %%
 from seenn_lib.analysis.seenn2 import beta_sweep, policy_cost, versus_seenn1
 from seenn_lib.config import get_profile
-from seenn_lib.data import make_loader
 from seenn_lib.exits import alpha_grid, alpha_sweep, fixed_sweep
-from seenn_lib.pipelines import cached_logits, evaluation_set
+from seenn_lib.pipelines import cached_logits, evaluation_images
 from seenn_lib.plots import seenn2_tradeoff
 from seenn_lib.policy import get_seenn2, train_seenn2
 from seenn_lib.analysis.evidence import macs_share, model_fit, seenn2_evidence
@@ -80,7 +79,7 @@ save_figure(fig, "08_seenn2_tradeoff")
 
 # %%
 snn, policy = train_seenn2(setup, betas[0], device=device)
-x, _ = next(iter(make_loader(evaluation_set(cfg), 256, shuffle=False)))
+x = evaluation_images(cfg, 256)
 cost = policy_cost(snn, policy, x, setup.actions[-1], device=device)
 save_table(cost, "08_policy_cost")
 cost

@@ -14,7 +14,7 @@ from .artifacts import artifact_dir, cached, find
 from .checkpoints import checkpoint_identity, load_official
 from .config import TeasConfig, TrainConfig, conversion_t_max, get_config, get_profile
 from .conversion import check_qcfs_config, convert
-from .data import dataset_spec, load_datasets
+from .data import dataset_spec, load_datasets, make_loader
 from .devices import place, resolve_device
 from .layers import SpikingNet
 from .logits import collect_logits
@@ -61,6 +61,11 @@ def logits_artifact(cfg: TrainConfig, time_steps: int | None = None, checkpoint:
 def evaluation_set(cfg: TrainConfig):
     """cfg's test set (its first test_subset samples)."""
     return subset(load_datasets(cfg.dataset)[1], cfg.test_subset)
+
+
+def evaluation_images(cfg: TrainConfig, n: int) -> torch.Tensor:
+    """The first n inputs of cfg's test set (evaluation_set) as one batch."""
+    return next(iter(make_loader(evaluation_set(cfg), n, shuffle=False)))[0]
 
 
 def evaluation_logits(model: torch.nn.Module, cfg: TrainConfig, time_steps: int, device="cpu", batch_size: int = 256,

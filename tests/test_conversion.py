@@ -9,7 +9,7 @@ from seenn_lib.analysis.conversion import first_step_coverage
 from seenn_lib.config import conversion_t_max, exit_t_max, get_config
 from seenn_lib.conversion import QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config, convert
 from seenn_lib.evaluate import cached_logits
-from seenn_lib.pipelines import converted_logits
+from seenn_lib.pipelines import converted_logits, evaluation_images, evaluation_set
 from seenn_lib.layers import SpikingNet, repeat_time
 from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.models import create_model
@@ -276,3 +276,9 @@ def test_first_step_coverage_of_the_first_layer_by_hand():
     assert table.snn_fired_t1[0] == pytest.approx((x >= lam / 2).float().mean().item())
     assert 0 < table.snn_fired_t1[0] < table.ann_active[0]
     assert table.ratio.tolist() == pytest.approx((table.snn_fired_t1 / table.ann_active).tolist(), nan_ok=True)
+
+
+def test_evaluation_images_are_the_first_inputs_of_the_evaluation_set():
+    cfg = get_config("ci", "qcfs")
+    images = evaluation_images(cfg, 5)
+    assert torch.equal(images, torch.stack([evaluation_set(cfg)[i][0] for i in range(5)]))

@@ -8,11 +8,10 @@ import torch
 from torch import nn
 
 from ..config import TeasConfig, TrainConfig, get_config, get_profile
-from ..data import make_loader
 from ..devices import place, resolve_device
 from ..energy import INT32_45NM, CostModel, count_ops, summarize_ops
 from ..layers import repeat_time
-from ..pipelines import evaluation_set, pretrained_snn, teas_network
+from ..pipelines import evaluation_images, pretrained_snn, teas_network
 from ..train import build_model
 
 
@@ -35,7 +34,7 @@ def energy_table(profile: str = "smoke", device="cpu", tcfg: TeasConfig | None =
     device = resolve_device(device)
     teas_net = teas_network(profile, device, tcfg)
     snn, t_max = pretrained_snn(cfg, tcfg, device, progress=False)
-    x = next(iter(make_loader(evaluation_set(cfg), samples, shuffle=False)))[0].to(device)
+    x = evaluation_images(cfg, samples).to(device)
     networks = {"ANN": (place(ann_twin(cfg), device), 1), f"SNN (T = {t_max})": (place(snn, device), t_max),
                 "TEAS": (teas_net, teas_net.input_steps)}
     rows = []

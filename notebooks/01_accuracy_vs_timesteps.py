@@ -35,8 +35,8 @@ from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
 from seenn_lib.analysis.evidence import exit_potential, late_timestep_gain, model_fit
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
+from seenn_lib.claims import judge
+from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
 name = experiment_of(profile, "main", experiment)
 cfg = get_config(profile, name)

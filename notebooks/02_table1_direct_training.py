@@ -39,8 +39,8 @@ from seenn_lib.config import get_config, group
 from seenn_lib.pipelines import cached_logits, checkpoint_args
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.analysis.evidence import model_fit, table1_evidence
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
+from seenn_lib.claims import judge
+from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 from seenn_lib.plots import accuracy_vs_timesteps
 
 rows, sweeps, claims = [], {}, []

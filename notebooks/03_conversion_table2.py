@@ -50,8 +50,8 @@ from seenn_lib.metrics import accuracy_per_t
 from seenn_lib.plots import conversion_accuracy_vs_timesteps
 from seenn_lib.pipelines import cached_logits, checkpoint_args, converted_logits, evaluation_images, experiment_model
 from seenn_lib.analysis.evidence import conversion_evidence, model_fit
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import save_figure, save_table, save_versus_paper
+from seenn_lib.claims import judge
+from seenn_lib.results import save_claims, save_figure, save_table, save_versus_paper
 
 results = {}
 official = checkpoint_args(checkpoints, checkpoint_source, group(profile, "conversion").values())

@@ -38,14 +38,13 @@ import pandas as pd
 from seenn_lib.config import experiment_of, get_config
 from seenn_lib.data import load_datasets, make_loader, to_time_first
 from seenn_lib.energy import count_ops, firing_rates, summarize_ops
-from seenn_lib.pipelines import cached_logits
+from seenn_lib.pipelines import cached_logits, experiment_model
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
 from seenn_lib.analysis.evidence import exit_potential, fraction_to_reach_t_max, model_fit
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
-from seenn_lib.train import train
+from seenn_lib.claims import judge
+from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
 name = experiment_of(profile, "dvs")
 cfg = get_config(profile, name)
@@ -74,7 +73,7 @@ sweep
 # convolution is still counted as MACs; every later layer as accumulates from the spikes it receives.
 
 # %%
-model = train(cfg, device=device)
+model = experiment_model(cfg, device=device)
 x, _ = next(iter(make_loader(load_datasets(cfg.dataset)[1], energy_batch, shuffle=False)))
 x_seq = to_time_first(x.to(next(model.parameters()).device), cfg.time_steps)
 layer_ops, rates = count_ops(model, x_seq), firing_rates(model, x_seq)

@@ -46,8 +46,8 @@ from seenn_lib.inference import ConfidenceExit
 from seenn_lib.layers import repeat_time
 from seenn_lib.plots import throughput_energy
 from seenn_lib.analysis.evidence import speed_energy_evidence
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
+from seenn_lib.claims import judge
+from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
 experiment = experiment_of(profile, "main", experiment)
 model, x, y, t_max = smoke_setup(profile, experiment, images, device)

@@ -39,8 +39,8 @@ from seenn_lib.exits import alpha_sweep, confidence_exit, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, exit_distribution
 from seenn_lib.plots import accuracy_vs_timesteps, exit_pies
 from seenn_lib.analysis.evidence import alpha_tradeoff_evidence
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import save_figure, save_table
+from seenn_lib.claims import judge
+from seenn_lib.results import save_claims, save_figure, save_table
 
 name = experiment_of(profile, "main", experiment)
 cfg = get_config(profile, name)

@@ -37,12 +37,12 @@ alphas = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]  # SEENN-I points drawn (the co
 from seenn_lib.analysis.seenn2 import beta_sweep, policy_cost, versus_seenn1
 from seenn_lib.config import get_profile
 from seenn_lib.exits import alpha_grid, alpha_sweep, fixed_sweep
-from seenn_lib.pipelines import cached_logits, evaluation_images
+from seenn_lib.pipelines import cached_logits, evaluation_images, seenn2_models
 from seenn_lib.plots import seenn2_tradeoff
-from seenn_lib.policy import get_seenn2, train_seenn2
+from seenn_lib.seenn2 import get_seenn2
 from seenn_lib.analysis.evidence import macs_share, model_fit, seenn2_evidence
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
+from seenn_lib.claims import judge
+from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
 setup = get_seenn2(profile, experiment)
 betas = betas or list(get_profile(profile).seenn2_betas)
@@ -78,7 +78,7 @@ save_figure(fig, "08_seenn2_tradeoff")
 # Wall time on this device.
 
 # %%
-snn, policy = train_seenn2(setup, betas[0], device=device)
+snn, policy = seenn2_models(setup, betas[0], device=device)
 x = evaluation_images(cfg, 256)
 cost = policy_cost(snn, policy, x, setup.actions[-1], device=device)
 save_table(cost, "08_policy_cost")

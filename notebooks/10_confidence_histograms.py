@@ -30,8 +30,8 @@ from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import confidence_table
 from seenn_lib.plots import confidence_histograms
 from seenn_lib.analysis.evidence import confidence_shift, model_fit
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import save_figure, save_table
+from seenn_lib.claims import judge
+from seenn_lib.results import save_claims, save_figure, save_table
 
 name = experiment_of(profile, "main", experiment)
 cfg = get_config(profile, name)

@@ -36,18 +36,16 @@ seed = 0
 import pandas as pd
 
 from seenn_lib.config import get_config, get_profile
+from seenn_lib.analysis.teas import activity_column, activity_per_sample, layer_vulnerability
 from seenn_lib.pipelines import evaluation_set, pretrained_snn
 from seenn_lib.plots import vulnerable_layers
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import save_figure, save_table
-from seenn_lib.teas import (TemporalAdaptiveNet, activity_column, activity_table, layer_names, rank_correlation,
-                            run_adaptive, vulnerability_table)
-from seenn_lib.train import subset
+from seenn_lib.claims import judge
+from seenn_lib.results import save_claims, save_figure, save_table
 
 tcfg = get_profile(profile).teas
 cfg = get_config(profile, tcfg.experiment)
 snn, t_max = pretrained_snn(cfg, tcfg, device)
-test_ds = subset(evaluation_set(cfg), eval_samples)
+test_ds = evaluation_set(cfg, eval_samples)
 act = activity_column(tcfg.activity)  # the activity_table column behind the figure: "activity" (Eq. 2) or "rate"
 print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)} test samples, #Act = {act}")
 
@@ -55,9 +53,7 @@ print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)}
 # ## Spiking activity per layer and per sample (Eq. 2)
 
 # %%
-net = TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()))
-correct, activity, neurons = run_adaptive(net, test_ds, device)
-per_sample = activity_table(activity, neurons, net.time_steps, layer_names(snn))
+per_sample = activity_per_sample(snn, t_max, test_ds, device)
 save_table(per_sample, "11_activity_per_sample")
 per_sample.groupby(["layer", "name", "neurons"])[["activity", "rate"]].describe().round(3)
 
@@ -65,13 +61,11 @@ per_sample.groupby(["layer", "name", "neurons"])[["activity", "rate"]].describe(
 # ## Accuracy with noise on one layer at a time
 
 # %%
-vuln = vulnerability_table(snn, t_max, test_ds, magnitudes, device, seed=seed)
+vuln, corr = layer_vulnerability(snn, t_max, test_ds, magnitudes, tcfg.activity, device, seed=seed)
 save_table(vuln, "11_vulnerable_layers")
 vuln
 
 # %%
-corr = pd.DataFrame([{"noise": u, "activity": act, "spearman_activity_vs_accuracy_drop":
-                      rank_correlation(g[act], g.accuracy_drop)} for u, g in vuln.groupby("noise")])
 save_table(corr, "11_rank_correlation")
 corr
 

@@ -46,8 +46,8 @@ from seenn_lib.config import get_profile
 from seenn_lib.pipelines import run_teas
 from seenn_lib.plots import per_layer_timesteps, teas_accuracy_vs_epoch
 from seenn_lib.analysis.evidence import teas_evidence
-from seenn_lib.claims import judge, save_claims
-from seenn_lib.results import paper_reference, save_figure, save_table, save_versus_paper
+from seenn_lib.claims import judge
+from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
 base = get_profile(profile).teas
 base = base.with_(**{k: v for k, v in {"lam": lam, "target_ratio": target_ratio}.items() if v is not None})

@@ -28,9 +28,9 @@ profile = "smoke"
 device = "cpu"
 
 # %%
-from seenn_lib.claims import claim_verdicts, ledger, ledger_counts
+from seenn_lib.claims import claim_verdicts, ledger_counts
 from seenn_lib.plots import claims_ledger
-from seenn_lib.results import save_figure, save_table
+from seenn_lib.results import ledger, save_figure, save_table
 
 rows = ledger()
 rows = rows[rows.profile == profile]

@@ -1,5 +1,5 @@
-"""The claims ledger: the papers' checkable findings (data/paper_claims.csv), verdicts computed from our
-scale-free quantities, and the ledger gathered from every notebook's figures/NN_claims.csv."""
+"""The claims ledger: the papers' checkable findings (data/paper_claims.csv) and the verdicts our scale-free
+quantities give them. Writing and gathering the rows (figures/NN_claims.csv) is seenn_lib.results'."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,6 @@ from functools import lru_cache
 import pandas as pd
 
 from .artifacts import REPO_ROOT
-from .results import figures_dir, save_table
 
 CLAIMS_CSV = REPO_ROOT / "data" / "paper_claims.csv"
 REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
@@ -91,26 +90,9 @@ def untestable(claim_ids: list[str], profile: str, why: str, experiment: str = "
                          for c in claim_ids], columns=COLUMNS)
 
 
-def save_claims(rows: pd.DataFrame, notebook: str) -> pd.DataFrame:
-    """Write figures/<notebook>_claims.csv (notebook: its two-digit number) and return it with the claims' rules
-    and statements beside, for display."""
-    save_table(rows, f"{notebook}_claims")
-    return with_statements(rows)
-
-
 def with_statements(rows: pd.DataFrame) -> pd.DataFrame:
     claims = _claims()[["paper", "source", "quantity", "rule", "statement", "diagnosis"]]
     return rows.join(claims, on="claim_id")
-
-
-def ledger() -> pd.DataFrame:
-    """Every notebook's claims rows (figures/NN_claims.csv), with the claims' statements and rules."""
-    tables = sorted(figures_dir().glob("[0-9][0-9]_claims.csv"))
-    if not tables:
-        return with_statements(pd.DataFrame(columns=COLUMNS)).assign(notebook=[])
-    rows = pd.concat([pd.read_csv(p, dtype={"experiment": str, "note": str}).assign(notebook=p.name[:2])
-                      for p in tables], ignore_index=True)
-    return with_statements(rows.fillna({"experiment": "", "note": ""}))
 
 
 def claim_verdicts(rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,76 +1,88 @@
-"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, explorer, bench."""
+"""`python -m seenn_lib ...`: data, train, train-seenn2, evaluate, reproduce, explorer, bench, gpu-check.
+
+This module only parses the command line: each subcommand names its handler as "module:function" of
+seenn_lib.commands, imported once that subcommand is chosen, so start-up loads nothing a subcommand does not
+need (`--help` loads neither torch nor matplotlib)."""
 from __future__ import annotations
 
 import argparse
-import os
-import sys
+import importlib
 from pathlib import Path
 
-from .bench import DEFAULT_OUT, DEFAULT_RESNETS, inference_command, layout_command, neurons_command, resnet_run
-from .bench.gpu_check import gpu_check
-from .config import experiment_of, get_config, profile_configs
-from .data import DEFAULT_ROOT, STANDINS, dataset_spec, make_standin
-from .exits import alpha_sweep, fixed_sweep
-from .notebooks import BUILD, explorer_dashboard
-from .pipelines import cached_logits
-from .policy import get_seenn2, seenn2_dir, train_seenn2
-from .train import model_dir, train
+# the datasets `data` knows (seenn_lib.data.list_datasets(); tests/test_cli.py keeps the two equal)
+DATASETS = ("fashion-mnist", "cifar10", "cifar100", "imagenet", "cifar10_dvs", "standin-cifar10", "standin-imagenet",
+            "standin-cifar10-dvs")
+BENCH_OUT = Path("build") / "bench"
 
 
-def _data(args):
-    spec, root = dataset_spec(args.name), Path(args.root or DEFAULT_ROOT)
-    if args.name in STANDINS:
-        folder, made = make_standin(args.name, root)
-        print(f"made {folder}" if made else f"{folder} is already there: nothing to do (delete it to remake it)")
-    elif spec.prepare is not None:
-        print(spec.prepare(root))
-    else:  # downloaded by hand: the loader checks the layout and names what is missing
-        spec.load(root)
-        print(f"{args.name} is available under {root}")
+def resnet_run(text: str) -> tuple[float, int, int]:
+    """argparse type for --resnet WIDTH:IMAGES:BATCH."""
+    try:
+        width, n_images, batch = text.split(":")
+        run = float(width), int(n_images), int(batch)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTH:IMAGES:BATCH, e.g. 0.125:1024:64") from None
+    if not (run[0] > 0 and run[1] > 0 and run[2] > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: width, images and batch size must be > 0")
+    return run
 
 
-def _train(args):
-    cfg = get_config(args.profile, experiment_of(args.profile, "main", args.experiment))
-    train(cfg, device=args.device)
-    print(model_dir(cfg) / "model.pt")
+def add_experiment_parsers(sub) -> None:
+    for name, handler, helptext in [("train", "models:train_experiment", "train one experiment of a profile"),
+                                    ("evaluate", "models:evaluate", "per-t accuracy and a SEENN-I alpha sweep")]:
+        c = sub.add_parser(name, help=helptext)
+        c.add_argument("--profile", default="smoke")
+        c.add_argument("--experiment", default="", help="default: the profile's main SEENN-I experiment")
+        c.add_argument("--device", default="cpu")
+        c.set_defaults(handler=handler)
+    sub.choices["evaluate"].add_argument("--alphas", type=float, nargs="+", default=[0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
+    s2 = sub.add_parser("train-seenn2", help="SEENN-II joint fine-tuning of SNN + policy at one beta")
+    s2.add_argument("--profile", default="smoke")
+    s2.add_argument("--experiment", default="", help="default: the profile's SEENN-II experiment")
+    s2.add_argument("--beta", type=float, required=True)
+    s2.add_argument("--device", default="cpu")
+    s2.set_defaults(handler="models:train_seenn2_experiment")
 
 
-def _train_seenn2(args):
-    setup = get_seenn2(args.profile, args.experiment)
-    train_seenn2(setup, args.beta, device=args.device)
-    print(seenn2_dir(setup, args.beta) / "model.pt")
+def add_suite_parsers(sub) -> None:
+    r = sub.add_parser("reproduce", help="run the notebooks with papermill and write figures/REPORT.md")
+    r.add_argument("--profile", default="smoke")
+    r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
+    r.add_argument("--device", default="cpu")
+    r.add_argument("--jobs", type=int, default=0,
+                   help="notebooks run at once (default 0: two on a CPU with >= 2 cores, one on a GPU)")
+    r.set_defaults(handler="suite:reproduce")
+    e = sub.add_parser("explorer", help="serve notebook 16's sliders as a Voila dashboard")
+    e.add_argument("--profile", default="smoke")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--port", type=int, default=8866)
+    e.set_defaults(handler="suite:explorer")
 
 
-def _evaluate(args):
-    cfg = get_config(args.profile, experiment_of(args.profile, "main", args.experiment))
-    mean_logits, targets = cached_logits(cfg, device=args.device)
-    print(fixed_sweep(mean_logits, targets).to_string(index=False))
-    print(alpha_sweep(mean_logits, targets, args.alphas).to_string(index=False))
-
-
-def _reproduce(args):
-    # the notebooks' kernels import torch; their coordinator need not hold it too (~450 MB here): it continues
-    # in a fresh interpreter that imports seenn_lib.notebooks alone
-    os.execv(sys.executable, [sys.executable, "-m", "seenn_lib.notebooks", args.profile, args.device, str(args.jobs),
-                              *(args.only or [])])
-
-
-def _explorer(args):
-    profile_configs(args.profile)  # an unknown profile fails here, not in the browser
-    dashboard = explorer_dashboard(BUILD.parent / "explorer" / "16_explorer.ipynb",
-                                   {"profile": args.profile, "device": args.device})
-    os.execv(sys.executable, [sys.executable, "-m", "voila", str(dashboard), f"--port={args.port}",
-                              "--show_tracebacks=True"])
-
-
-def _gpu_check(args):
-    result = gpu_check(args.device, args.only, args.experiment, args.seconds_per_run, not args.skip_tests,
-                       not args.skip_bench, args.out)
-    print(result["costs"][["table", "experiment", "seconds_per_step", "seconds_per_epoch", "gpu_hours"]]
-          .to_string(index=False))
-    print(result["tables"].to_string(index=False))
-    if result["summary"].get("gpu_tests", {}).get("returncode", 0) not in (0, 5):  # 5: no test ran (none marked)
-        sys.exit(1)
+def add_bench_parser(sub) -> None:
+    """`bench inference`, `bench neurons` and `bench layout`."""
+    b = sub.add_parser("bench", help="early-exit throughput/energy (SEENN Fig. 3); LIF vs SpikingJelly; memory layouts")
+    which = b.add_subparsers(dest="bench", required=True)
+    inf = which.add_parser("inference", help="static T_max, T=1, the engine at several α, one-at-a-time")
+    inf.add_argument("--profile", default="smoke")
+    inf.add_argument("--alphas", type=float, nargs="+", default=[0.7, 0.9, 0.99])
+    inf.add_argument("--batch-size", type=int, default=256)
+    inf.add_argument("--images", type=int, default=2000)
+    inf.add_argument("--resnet", type=resnet_run, nargs="*", default=None, metavar="W:N:B",
+                     help="random ResNet-19 runs as width multiplier:images:batch size "
+                          "(default 0.125:1024:64 1:256:32; none to skip)")
+    inf.set_defaults(handler="bench:inference")
+    neu = which.add_parser("neurons", help="multi-step LIF forward+backward and a ResNet-19 TET training step")
+    neu.add_argument("--resnet-width", type=float, default=0.25)
+    neu.add_argument("--batch-size", type=int, default=16)
+    neu.set_defaults(handler="bench:neurons")
+    lay = which.add_parser("layout", help="NCHW vs channels_last: a training step and an evaluation per model")
+    lay.add_argument("--profile", default="smoke")
+    lay.set_defaults(handler="bench:layout")
+    for p in (inf, neu, lay):
+        p.add_argument("--device", default="cpu")
+        p.add_argument("--rounds", type=int, default=3)
+        p.add_argument("--out", type=Path, default=BENCH_OUT, help=f"output folder (default {BENCH_OUT})")
 
 
 def add_gpu_check_parser(sub) -> None:
@@ -82,74 +94,18 @@ def add_gpu_check_parser(sub) -> None:
     g.add_argument("--skip-tests", action="store_true")
     g.add_argument("--skip-bench", action="store_true")
     g.add_argument("--out", type=Path, default=None, help="output folder (default figures/)")
-    g.set_defaults(func=_gpu_check)
-
-
-def add_bench_parser(sub) -> None:
-    """`bench inference`, `bench neurons` and `bench layout` subcommands for seenn_lib.cli."""
-    b = sub.add_parser("bench", help="early-exit throughput/energy (SEENN Fig. 3); LIF vs SpikingJelly; memory layouts")
-    which = b.add_subparsers(dest="bench", required=True)
-    inf = which.add_parser("inference", help="static T_max, T=1, the engine at several α, one-at-a-time")
-    inf.add_argument("--profile", default="smoke")
-    inf.add_argument("--alphas", type=float, nargs="+", default=[0.7, 0.9, 0.99])
-    inf.add_argument("--batch-size", type=int, default=256)
-    inf.add_argument("--images", type=int, default=2000)
-    inf.add_argument("--resnet", type=resnet_run, nargs="*", default=list(DEFAULT_RESNETS), metavar="W:N:B",
-                     help="random ResNet-19 runs as width multiplier:images:batch size "
-                          "(default 0.125:1024:64 1:256:32; none to skip)")
-    inf.set_defaults(func=inference_command)
-    neu = which.add_parser("neurons", help="multi-step LIF forward+backward and a ResNet-19 TET training step")
-    neu.add_argument("--resnet-width", type=float, default=0.25)
-    neu.add_argument("--batch-size", type=int, default=16)
-    neu.set_defaults(func=neurons_command)
-    lay = which.add_parser("layout", help="NCHW vs channels_last: a training step and an evaluation per model")
-    lay.add_argument("--profile", default="smoke")
-    lay.set_defaults(func=layout_command)
-    for p in (inf, neu, lay):
-        p.add_argument("--device", default="cpu")
-        p.add_argument("--rounds", type=int, default=3)
-        p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default build/bench)")
+    g.set_defaults(handler="bench:gpu_check")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m seenn_lib", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m seenn_lib", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-
     d = sub.add_parser("data", help="make a dataset available under data/ (the stand-ins: made from Fashion-MNIST)")
-    d.add_argument("name", help=f"a dataset name, e.g. fashion-mnist, cifar10, {', '.join(STANDINS)}")
+    d.add_argument("name", help=f"a dataset name: {', '.join(DATASETS)}")
     d.add_argument("--root", default=None)
-    d.set_defaults(func=_data)
-
-    for name, func, helptext in [("train", _train, "train one experiment of a profile"),
-                                 ("evaluate", _evaluate, "per-t accuracy and a SEENN-I alpha sweep")]:
-        c = sub.add_parser(name, help=helptext)
-        c.add_argument("--profile", default="smoke")
-        c.add_argument("--experiment", default="", help="default: the profile's main SEENN-I experiment")
-        c.add_argument("--device", default="cpu")
-        c.set_defaults(func=func)
-    s2 = sub.add_parser("train-seenn2", help="SEENN-II joint fine-tuning of SNN + policy at one beta")
-    s2.add_argument("--profile", default="smoke")
-    s2.add_argument("--experiment", default="", help="default: the profile's SEENN-II experiment")
-    s2.add_argument("--beta", type=float, required=True)
-    s2.add_argument("--device", default="cpu")
-    s2.set_defaults(func=_train_seenn2)
-    sub.choices["evaluate"].add_argument("--alphas", type=float, nargs="+",
-                                         default=[0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
-
-    r = sub.add_parser("reproduce", help="run the notebooks with papermill and write figures/REPORT.md")
-    r.add_argument("--profile", default="smoke")
-    r.add_argument("--only", nargs="*", default=None, help="notebook numbers or names")
-    r.add_argument("--device", default="cpu")
-    r.add_argument("--jobs", type=int, default=0,
-                   help="notebooks run at once (default 0: two on a CPU with >= 2 cores, one on a GPU)")
-    r.set_defaults(func=_reproduce)
-
-    e = sub.add_parser("explorer", help="serve notebook 16's sliders as a Voila dashboard")
-    e.add_argument("--profile", default="smoke")
-    e.add_argument("--device", default="cpu")
-    e.add_argument("--port", type=int, default=8866)
-    e.set_defaults(func=_explorer)
-
+    d.set_defaults(handler="data:data")
+    add_experiment_parsers(sub)
+    add_suite_parsers(sub)
     add_bench_parser(sub)
     add_gpu_check_parser(sub)
     return p
@@ -157,8 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    module, function = args.handler.split(":")
+    handler = getattr(importlib.import_module(f"seenn_lib.commands.{module}"), function)
     try:
-        args.func(args)
+        handler(args)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         raise SystemExit(f"error: {err}") from err
 

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .conversion import SpikingQCFS
 from .neurons import SpikingNeuron
+from .qcfs import SpikingQCFS
 
 WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
 # what a spike map may pass through on its way to the next weight layer, keeping its scale

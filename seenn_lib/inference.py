@@ -4,8 +4,8 @@ next step (SpikingNet.keep), so an exited sample costs nothing more. Freed slots
 the data stream, so the batch stays full.
 
 For a given model and policy the engine gives the same predictions and exit timesteps as the cached
-per-t logits simulation (seenn_lib.exits on seenn_lib.logits.collect_logits): it accumulates the
-running mean f_t the same way and asks the same SEENN-I test (exits.confident).
+per-t logits simulation (seenn_lib.exits on seenn_lib.logits.collect_logits): it takes the running mean f_t
+from seenn_lib.readout and asks the same SEENN-I test (exits.confident).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from .devices import autocast, place, resolve_device
 from .exits import check_alpha, check_score, confident
+from .readout import add_step, mean_so_far
 
 
 class ExitPolicy:
@@ -118,10 +119,9 @@ class _Slots:
         self.total = torch.cat([self.total, self.total.new_zeros(len(x), *self.total.shape[1:])])
 
     def accumulate(self, out):
-        out = out.float()  # the running mean in fp32, as collect_logits takes it, under bf16 autocast too
-        self.total = out if self.total is None else self.total + out
+        self.total = add_step(self.total, out)
         self.t += 1
-        return self.total / self.t.unsqueeze(1).to(out.dtype)
+        return mean_so_far(self.total, self.t)
 
     def replace(self, mask, x, index, plan):
         """New samples take the slots where mask is True, in place: the batch keeps its size and memory."""
@@ -287,9 +287,8 @@ def one_at_a_time(model: nn.Module, data, t_max: int, policy, device="cpu",
                 model.reset()
                 for t in range(1, t_max + 1):
                     with autocast(device):
-                        out = model.step(x).float()
-                    total = out if total is None else total + out
-                    mean = total / t
+                        total = add_step(total, model.step(x))
+                    mean = mean_so_far(total, t)
                     if t == t_max or policy.done(torch.full((1,), t, device=device), mean, plan):
                         break
                 steps += t

@@ -1,5 +1,5 @@
-"""Per-timestep logits of a model on a dataset: [T, N, C] running means f_t (evaluation only; the cached,
-train-on-demand test logits are seenn_lib.pipelines.cached_logits)."""
+"""Per-timestep logits of a model on a dataset: [T, N, C] running means f_t (seenn_lib.readout; evaluation
+only: the cached, train-on-demand test logits are seenn_lib.pipelines.cached_logits)."""
 from __future__ import annotations
 
 import torch
@@ -9,12 +9,7 @@ from tqdm.auto import tqdm
 from .data import make_loader, to_time_first
 from .devices import autocast, place, resolve_device
 from .layers import SpikingNet
-
-
-def running_mean(outputs: torch.Tensor) -> torch.Tensor:
-    """[T, ...] per-step outputs h(x_t) -> f_t = (1/t) sum_{i<=t} h(x_i)."""
-    steps = torch.arange(1, outputs.shape[0] + 1, device=outputs.device, dtype=outputs.dtype)
-    return outputs.cumsum(0) / steps.view(-1, *([1] * (outputs.dim() - 1)))
+from .readout import running_mean
 
 
 @torch.no_grad()

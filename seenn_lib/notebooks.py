@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from . import claims, provenance
 from .artifacts import ARTIFACT_LOG, REPO_ROOT, atomic_write
 from .config import get_profile, notebook_parameters
-from .results import figures_dir
+from .results import figures_dir, ledger
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build" / "notebooks"
@@ -247,7 +247,7 @@ def _provenance_lines(facts: dict) -> list[str]:
 
 def _ledger_lines(profile: str) -> list[str]:
     """The claims ledger as markdown: counts per paper, one diagnosis line per claim not reproduced, the table."""
-    rows = claims.ledger()
+    rows = ledger()
     rows = rows[rows.profile == profile]
     counts = claims.ledger_counts(rows)
     parts = ["## The papers' claims on this run", "",

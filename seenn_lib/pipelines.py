@@ -18,7 +18,8 @@ from .data import dataset_spec, load_datasets, make_loader
 from .devices import place, resolve_device
 from .layers import SpikingNet
 from .logits import collect_logits
-from .policy import Seenn2Setup, collect_policy_logits, train_seenn2
+from .policy import collect_policy_logits, train_seenn2
+from .seenn2 import Seenn2Setup
 from .teas import TeasTraining, TemporalAdaptiveNet, teas_key
 from .train import subset, train
 
@@ -58,9 +59,9 @@ def logits_artifact(cfg: TrainConfig, time_steps: int | None = None, checkpoint:
     return key, artifact_dir("logits", key) / "logits.pt"
 
 
-def evaluation_set(cfg: TrainConfig):
-    """cfg's test set (its first test_subset samples)."""
-    return subset(load_datasets(cfg.dataset)[1], cfg.test_subset)
+def evaluation_set(cfg: TrainConfig, samples: int = 0):
+    """cfg's test set (its test_subset samples), or `samples` of those spread evenly over it (0: all)."""
+    return subset(subset(load_datasets(cfg.dataset)[1], cfg.test_subset), samples)
 
 
 def evaluation_images(cfg: TrainConfig, n: int) -> torch.Tensor:
@@ -116,6 +117,11 @@ def seenn2_outputs(setup: Seenn2Setup, beta: float, device="cpu", progress: bool
         return {"mean_logits": mean_logits, "policy_logits": collect_policy_logits(policy, test_ds, device),
                 "targets": targets}
     return cached("seenn2", setup.key(beta), compute, "outputs.pt")
+
+
+def seenn2_models(setup: Seenn2Setup, beta: float, device="cpu", progress: bool = True):
+    """(snn, policy) jointly fine-tuned at β, in eval mode (fine-tuned first if not cached)."""
+    return train_seenn2(setup, beta, device, progress)
 
 
 def cached_seenn2_outputs(setup: Seenn2Setup, beta: float) -> dict | None:

@@ -1,6 +1,8 @@
-"""Tidy result tables and figures written to figures/, and the papers' reference numbers."""
+"""Tidy result tables and figures written to figures/ (the claims rows among them, and the ledger read back from
+them), and the papers' reference numbers."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import matplotlib
 import pandas as pd
 
 from .artifacts import REPO_ROOT, atomic_write
+from .claims import COLUMNS as CLAIM_COLUMNS, with_statements
 from .config import get_profile
 
 REFERENCE_CSV = REPO_ROOT / "data" / "paper_reference.csv"
@@ -19,19 +22,33 @@ def figures_dir() -> Path:
     return path
 
 
-def save_table(df: pd.DataFrame, name: str) -> Path:
-    """Write a tidy table as figures/<name>.csv (atomically)."""
-    return atomic_write(figures_dir() / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
+def save_table(df: pd.DataFrame, name: str, folder: Path | None = None) -> Path:
+    """Write a tidy table as <folder>/<name>.csv (atomically; default folder figures/)."""
+    folder = Path(folder) if folder is not None else figures_dir()
+    return atomic_write(folder / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
 
 
-def save_figure(fig: matplotlib.figure.Figure, name: str) -> list[Path]:
-    """Write figures/<name>.png and .pdf (atomically)."""
+def save_figure(fig: matplotlib.figure.Figure, name: str, folder: Path | None = None) -> list[Path]:
+    """Write <folder>/<name>.png and .pdf (atomically; default folder figures/)."""
+    folder = Path(folder) if folder is not None else figures_dir()
     paths = []
     for ext in ("png", "pdf"):
-        paths.append(atomic_write(figures_dir() / f"{name}.{ext}",
+        paths.append(atomic_write(folder / f"{name}.{ext}",
                                   lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=150,
                                                                    bbox_inches="tight")))
     return paths
+
+
+def write_outputs(tables: dict[str, pd.DataFrame], summary: dict, figure, name: str, out: Path) -> list[Path]:
+    """A benchmark's outputs: out/<name>_<table>.csv for each table, out/<name>.json (the summary and every
+    table), out/<name>.png + .pdf."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [save_table(df, f"{name}_{k}", out) for k, df in tables.items()]
+    blob = json.dumps({**summary, **{k: df.to_dict(orient="records") for k, df in tables.items()}},
+                      indent=1, default=str)
+    paths.append(atomic_write(out / f"{name}.json", lambda tmp: Path(tmp).write_text(blob)))
+    return paths + save_figure(figure, name, out)
 
 
 def paper_reference(**filters) -> pd.DataFrame:
@@ -62,3 +79,20 @@ def save_versus_paper(rows: list[dict], notebook: str, profile: str) -> pd.DataF
     df = versus_paper(rows)
     save_table(df, f"{notebook}_vs_paper")
     return df
+
+
+def save_claims(rows: pd.DataFrame, notebook: str) -> pd.DataFrame:
+    """Write figures/<notebook>_claims.csv (notebook: its two-digit number) and return it with the claims' rules
+    and statements beside, for display."""
+    save_table(rows, f"{notebook}_claims")
+    return with_statements(rows)
+
+
+def ledger() -> pd.DataFrame:
+    """Every notebook's claims rows (figures/NN_claims.csv), with the claims' statements and rules."""
+    tables = sorted(figures_dir().glob("[0-9][0-9]_claims.csv"))
+    if not tables:
+        return with_statements(pd.DataFrame(columns=CLAIM_COLUMNS)).assign(notebook=[])
+    rows = pd.concat([pd.read_csv(p, dtype={"experiment": str, "note": str}).assign(notebook=p.name[:2])
+                      for p in tables], ignore_index=True)
+    return with_statements(rows.fillna({"experiment": "", "note": ""}))

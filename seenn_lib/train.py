@@ -19,8 +19,8 @@ from .artifacts import artifact_dir, cached, load_cached, load_torch, save_torch
 from .config import TrainConfig
 from .data import dataset_spec, load_datasets, make_loader, to_time_first
 from .devices import autocast, place, resolve_device
-from .logits import running_mean
 from .models import create_model
+from .readout import running_mean
 
 
 def tet_loss(outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

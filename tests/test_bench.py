@@ -5,10 +5,11 @@ import json
 import pytest
 import torch
 
-from seenn_lib.bench import (benchmark_neurons, inference_targets, neuron_implementations, resnet_run,
-                             steady_cpu_allocator, write_outputs)
-from seenn_lib.cli import build_parser, main
+from seenn_lib.bench import (DEFAULT_RESNETS, benchmark_neurons, inference_targets, neuron_implementations,
+                             steady_cpu_allocator)
 from seenn_lib.bench.inference import first_samples
+from seenn_lib.cli import build_parser, main, resnet_run
+from seenn_lib.results import write_outputs
 
 
 def test_neuron_benchmark_times_every_implementation_on_each_shape():
@@ -42,8 +43,8 @@ def test_resnet_run_rejects_bad_text(text):
 
 
 def test_bench_inference_defaults_include_full_width_resnet():
-    args = build_parser().parse_args(["bench", "inference"])
-    assert (1.0, 256, 32) in args.resnet and (0.125, 1024, 64) in args.resnet
+    assert build_parser().parse_args(["bench", "inference"]).resnet is None  # the command then runs DEFAULT_RESNETS
+    assert (1.0, 256, 32) in DEFAULT_RESNETS and (0.125, 1024, 64) in DEFAULT_RESNETS
     assert build_parser().parse_args(["bench", "inference", "--resnet"]).resnet == []
 
 

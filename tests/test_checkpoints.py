@@ -17,7 +17,7 @@ from seenn_lib.config import TrainConfig
 from seenn_lib.conversion import convert
 from seenn_lib.data import DatasetSpec, register_dataset
 from seenn_lib.layers import repeat_time
-from seenn_lib.logits import running_mean
+from seenn_lib.readout import running_mean
 from seenn_lib.models import create_model
 from test_models_paper import _excite_batchnorm
 

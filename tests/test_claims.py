@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from seenn_lib import claims
+from seenn_lib import claims, results
 from seenn_lib.analysis import evidence
 from seenn_lib.notebooks import NOTEBOOKS, _ledger_lines
 from seenn_lib.results import figures_dir, save_versus_paper
@@ -192,11 +192,11 @@ def test_teas_and_energy_evidence_flip():
 
 def test_ledger_counts_and_report_lead_with_the_claims(tmp_path, monkeypatch):
     monkeypatch.setenv("SEENN_FIGURES", str(tmp_path))
-    claims.save_claims(claims.judge({"SEENN-01": 0.3, "SEENN-03": 0.2}, "ci", "direct"), "01")
-    claims.save_claims(claims.judge({"SEENN-20": math.nan}, "ci", "seenn2"), "08")
-    claims.save_claims(pd.concat([claims.judge({"SEENN-01": 0.4}, "ci", "resnet34"),
-                                  claims.untestable(["SEENN-11"], "ci", "needs ImageNet")]), "04")
-    rows = claims.ledger()
+    results.save_claims(claims.judge({"SEENN-01": 0.3, "SEENN-03": 0.2}, "ci", "direct"), "01")
+    results.save_claims(claims.judge({"SEENN-20": math.nan}, "ci", "seenn2"), "08")
+    results.save_claims(pd.concat([claims.judge({"SEENN-01": 0.4}, "ci", "resnet34"),
+                                   claims.untestable(["SEENN-11"], "ci", "needs ImageNet")]), "04")
+    rows = results.ledger()
     assert len(rows) == 5 and set(rows.notebook) == {"01", "04", "08"}
     per_claim = claims.claim_verdicts(rows).set_index("claim_id").verdict
     assert per_claim["SEENN-01"] == YES and per_claim["SEENN-03"] == NOT

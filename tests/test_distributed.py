@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from seenn_lib import devices
-from seenn_lib.config import TrainConfig
+from seenn_lib.config import PolicySpec, TrainConfig
 from seenn_lib.data import load_datasets, make_loader
 from seenn_lib.devices import place
 from seenn_lib.layers import repeat_time
-from seenn_lib.policy import JointSeenn2, PolicySpec, Seenn2Setup, build_policy, seenn2_objective
+from seenn_lib.policy import JointSeenn2, build_policy, seenn2_objective
 from seenn_lib.train import build_model, make_optimizer, seed_everything, subset, tet_loss, train
 
 CFG = dict(epochs=1, train_subset=256, batch_size=32, model_kw={"width": 4})
@@ -22,8 +22,9 @@ BETA = 2.0
 RANK_SNIPPET = f"""
 import sys, torch, torch.distributed as dist
 torch.set_num_threads(1)
-from seenn_lib.config import TrainConfig
-from seenn_lib.policy import PolicySpec, Seenn2Setup, train_seenn2
+from seenn_lib.config import PolicySpec, TrainConfig
+from seenn_lib.policy import train_seenn2
+from seenn_lib.seenn2 import Seenn2Setup
 from seenn_lib.train import train
 
 def gather(*modules):

@@ -18,7 +18,7 @@ import torch
 from seenn_lib.artifacts import REPO_ROOT, artifact_dir, save_torch
 from seenn_lib.config import get_config, get_profile
 from seenn_lib.notebooks import EXPLORER, explorer_dashboard, to_ipynb
-from seenn_lib.policy import get_seenn2
+from seenn_lib.seenn2 import get_seenn2
 from test_calibration import synthetic_logits
 
 CHROMIUM = Path("/usr/bin/chromium")

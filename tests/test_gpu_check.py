@@ -53,6 +53,6 @@ def test_gpu_check_command_on_the_cpu(tmp_path, capsys):
 
 @pytest.mark.gpu
 def test_gpu_check_at_full_size_on_one_table(tmp_path):
-    result = gpu_check("cuda", ["SEENN Table 4"], seconds=2.0, run_tests=False, run_benchmarks=False, out=tmp_path)
+    result = gpu_check("cuda", ["SEENN Table 4"], seconds=2.0, run_tests=False, run_benchmarks=False)
     assert not result["summary"]["reduced"] and (result["costs"].time_steps == 10).all()
     assert (result["costs"].gpu_hours > 0).all()

@@ -2,9 +2,12 @@ import pytest
 import torch
 
 import math
+import subprocess
+import sys
 
 from seenn_lib.exits import alpha_sweep, calibrate_alpha, confidence, confidence_exit, fixed_exit
 from seenn_lib.certified import alpha_risks
+from seenn_lib.explorer_state import ExplorerState
 from seenn_lib.widgets import SLIDER_ALPHAS, Run
 from test_calibration import synthetic_logits
 from seenn_lib.metrics import aet, empirical_aet, exit_distribution, policy_summary
@@ -104,3 +107,39 @@ def test_sweeps_calibration_and_explorer_honour_the_score():
     run = Run(mean_logits, target, score="entropy")
     assert not torch.equal(run.alpha_table()[0], Run(mean_logits, target).alpha_table()[0])
     assert torch.equal(run.alpha_table()[0][-1], confidence_exit(mean_logits, SLIDER_ALPHAS[-1], "entropy")[0])
+
+
+def test_explorer_state_answers_for_the_selection_without_a_display():
+    mean_logits, target = synthetic_logits(n=2000)
+    policy = (torch.full_like(target, 2), mean_logits[1].argmax(-1))
+    state = ExplorerState({"direct": Run(mean_logits, target)}, {"seenn2": {0.5: Run(mean_logits, target, policy)}})
+    assert state.label == "direct" and state.betas() == []
+    state.alpha = 0.5
+    early = state.summary()
+    state.alpha = 0.904  # between slider positions: the nearest, 0.90, decides
+    assert state.summary()["avg_timesteps"] > early["avg_timesteps"]  # a larger α keeps inputs running longer
+    slider_alpha = SLIDER_ALPHAS[abs(SLIDER_ALPHAS - 0.9).argmin()]
+    assert torch.equal(state.decisions()[0], confidence_exit(mean_logits, slider_alpha)[0])
+    state.label, state.beta, state.seenn2 = "seenn2", 0.5, True
+    assert state.betas() == [0.5] and state.summary()["avg_timesteps"] == 2
+    assert state.exit_composition().set_index("t").fraction.to_dict() == {1: 0, 2: 1, 3: 0, 4: 0}
+
+
+def test_explorer_state_certifies_an_alpha_on_the_slider_or_says_why_not():
+    mean_logits, target = synthetic_logits(n=2000)
+    state = ExplorerState({"direct": Run(mean_logits, target)}, epsilon=0.05, delta=0.1)
+    certificate = state.certify()
+    assert certificate["alpha"] == state.certified_alpha and certificate["calibrated_on"] == 1000
+    slider = state.certified_slider_alpha()
+    assert slider in SLIDER_ALPHAS and state.certified_alpha - 1e-9 <= slider < state.certified_alpha + 0.01
+    state.epsilon = state.delta = 0.001  # 1000 calibration samples cannot certify so tight a budget
+    with pytest.raises(ValueError, match="no alpha can be certified"):
+        state.certify()
+    assert state.certified_alpha is None and state.certified_slider_alpha() is None
+
+
+def test_explorer_state_loads_no_display_library():
+    probe = ("import sys\nimport seenn_lib.explorer_state\n"
+             "print(sorted(m for m in ('ipywidgets', 'matplotlib', 'seaborn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

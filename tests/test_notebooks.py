@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from seenn_lib.artifacts import REPO_ROOT
-from seenn_lib.claims import VERDICTS, ledger, load_claims
+from seenn_lib.claims import VERDICTS, load_claims
+from seenn_lib.results import ledger
 from seenn_lib.config import PROFILES, get_profile
 from seenn_lib.notebooks import NEEDS, default_jobs, list_notebooks, needs, reproduce, run_logged, start_order
 

@@ -12,8 +12,8 @@ from seenn_lib.config import PolicySpec, TrainConfig, get_profile
 from seenn_lib.distributed import Context
 from seenn_lib.models import create_model
 from seenn_lib.neurons import SpikingNeuron
-from seenn_lib.policy import (JointSeenn2, PolicyNet, Seenn2Job, Seenn2Setup, build_policy, check_actions, get_seenn2,
-                              policy_exit, seenn2_objective, seenn2_reward)
+from seenn_lib.policy import JointSeenn2, PolicyNet, Seenn2Job, build_policy, seenn2_objective
+from seenn_lib.seenn2 import Seenn2Setup, check_actions, get_seenn2, policy_exit, seenn2_reward
 from seenn_lib.train import fit
 
 # T = 3, N = 2, C = 2. Sample 0 (label 0) is right at t = 1 and 3, wrong at t = 2;
@@ -267,7 +267,8 @@ def test_engine_with_the_policy_matches_the_cached_lookup():
     exits and predictions as policy_exit on the cached logits."""
     from seenn_lib.evaluate import collect_logits
     from seenn_lib.inference import run_engine
-    from seenn_lib.policy import collect_policy_logits, planned_exit
+    from seenn_lib.policy import collect_policy_logits
+    from seenn_lib.seenn2 import planned_exit
     from seenn_lib.models import create_model
     from torch.utils.data import TensorDataset
     torch.manual_seed(0)

@@ -33,7 +33,8 @@ train(TrainConfig(time_steps=1, loss="ce", epochs=2, train_subset=4096, batch_si
 """, "models/*/checkpoint.pt", 10, "models/*/model.pt"),
     "seenn2": ("""
 from seenn_lib.config import PolicySpec, TrainConfig
-from seenn_lib.policy import Seenn2Setup, train_seenn2
+from seenn_lib.policy import train_seenn2
+from seenn_lib.seenn2 import Seenn2Setup
 warmup = TrainConfig(epochs=1, train_subset=1024, batch_size=64, model_kw={"width": 4})
 finetune = warmup.with_(epochs=2, optimizer="adam", lr=1e-3)
 setup = Seenn2Setup(finetune, warmup, PolicySpec(warmup="direct", model_kw={"width": 2}), (1, 2, 3, 4))

@@ -7,10 +7,11 @@ import torch
 from torch import nn
 
 from ..config import TrainConfig, conversion_match_t
-from ..conversion import QCFS, SpikingQCFS, convert
+from ..conversion import convert
 from ..data import to_time_first
 from ..energy import forward_hooks
 from ..exits import alpha_grid, alpha_sweep
+from ..qcfs import QCFS, SpikingQCFS
 from ..results import paper_reference
 
 PAPER_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet": "ImageNet",

@@ -18,7 +18,8 @@ from ..exits import alpha_grid, alpha_sweep
 from ..layers import repeat_time
 from ..metrics import policy_summary
 from ..pipelines import seenn2_outputs
-from ..policy import PolicyNet, Seenn2Setup, policy_exit
+from ..policy import PolicyNet
+from ..seenn2 import Seenn2Setup, policy_exit
 
 
 def accuracy_at_timesteps(curve: pd.DataFrame, avg_timesteps: float) -> float:

@@ -1,5 +1,5 @@
-"""TEAS analyses for notebook 13: energy per inference of the ANN twin, the original SNN and the TEAS network
-(TEAS Fig. 8a)."""
+"""TEAS analyses for notebooks 11 and 13: per-layer spiking activity and the vulnerable layers (TEAS Eq. 2,
+Fig. 3), and energy per inference of the ANN twin, the original SNN and the TEAS network (Fig. 8a)."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +10,32 @@ from torch import nn
 from ..config import TeasConfig, TrainConfig, get_config, get_profile
 from ..devices import place, resolve_device
 from ..energy import INT32_45NM, CostModel, count_ops, summarize_ops
-from ..layers import repeat_time
+from ..layers import SpikingNet, repeat_time
 from ..pipelines import evaluation_images, pretrained_snn, teas_network
+from ..teas import (TemporalAdaptiveNet, activity_column, activity_table, layer_names, rank_correlation, run_adaptive,
+                    vulnerability_table)
 from ..train import build_model
+
+__all__ = ["activity_column", "activity_per_sample", "ann_twin", "energy_table", "layer_vulnerability"]
+
+
+def activity_per_sample(snn: SpikingNet, t_max: int, dataset, device="cpu") -> pd.DataFrame:
+    """TEAS Eq. 2 per test sample and layer, every layer at T = t_max (teas.activity_table of one pass)."""
+    net = TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()))
+    _, activity, neurons = run_adaptive(net, dataset, device)
+    return activity_table(activity, neurons, net.time_steps, layer_names(snn))
+
+
+def layer_vulnerability(snn: SpikingNet, t_max: int, dataset, magnitudes, measure: str, device="cpu",
+                      seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """TEAS Fig. 3: the accuracy with noise on one layer at a time (teas.vulnerability_table), and per noise
+    magnitude the Spearman rank correlation between a layer's activity (`measure`'s column) and the accuracy
+    that noise there costs."""
+    vuln = vulnerability_table(snn, t_max, dataset, magnitudes, device, seed=seed)
+    act = activity_column(measure)
+    corr = pd.DataFrame([{"noise": u, "activity": act, "spearman_activity_vs_accuracy_drop":
+                          rank_correlation(g[act], g.accuracy_drop)} for u, g in vuln.groupby("noise")])
+    return vuln, corr
 
 
 def ann_twin(cfg: TrainConfig) -> nn.Module:

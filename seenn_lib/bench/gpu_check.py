@@ -17,17 +17,16 @@ import pandas as pd
 import torch
 from torch.utils.data import TensorDataset
 
-from ..artifacts import REPO_ROOT, atomic_write
+from ..artifacts import REPO_ROOT
 from ..config import Profile, TrainConfig, conversion_t_max, get_profile
 from ..data import dataset_spec
 from ..devices import resolve_device
-from ..plots import gpu_hours_per_table
-from ..policy import JointSeenn2, Seenn2Job, build_policy, get_seenn2
-from ..results import figures_dir
+from ..policy import JointSeenn2, Seenn2Job, build_policy
+from ..seenn2 import get_seenn2
 from ..train import Job, SupervisedJob, build_model, run_epoch
 from .inference import run_inference_bench
 from .neurons import benchmark_neurons
-from .timing import environment_for_run, write_outputs
+from .timing import environment_for_run
 
 
 @dataclass(frozen=True)
@@ -177,9 +176,9 @@ def benchmarks(device, reduced: Reduced | None) -> dict[str, pd.DataFrame]:
 
 
 def gpu_check(device="cuda", only=None, experiments=None, seconds: float = 8.0, run_tests: bool = True,
-              run_benchmarks: bool = True, out=None) -> dict:
-    """The whole check. Writes to `out` (default figures/): gpu_check.csv (one row per training run),
-    gpu_check_tables.csv (GPU-hours per paper table), the benchmarks' tables, gpu_check.json and the figure."""
+              run_benchmarks: bool = True) -> dict:
+    """The whole check: {"summary": environment and GPU-test counts, "costs": one row per training run,
+    "tables": GPU-hours per paper table, and the benchmarks' tables ("inference", "neurons")}."""
     device = resolve_device(device)
     reduced = None if device.type == "cuda" else Reduced()
     summary = {**environment_for_run(device), "reduced": reduced is not None}
@@ -187,9 +186,4 @@ def gpu_check(device="cuda", only=None, experiments=None, seconds: float = 8.0, 
         summary["gpu_tests"] = gpu_tests()
     tables = benchmarks(device, reduced) if run_benchmarks else {}
     costs = training_costs("paper", device, only, experiments, seconds, reduced=reduced)
-    tables |= {"tables": per_table(costs)}
-    out = out or figures_dir()
-    figure = gpu_hours_per_table(costs, f"projected training cost per paper table ({summary.get('gpu', 'CPU')})")
-    write_outputs(tables, summary, figure, "gpu_check", out)
-    atomic_write(out / "gpu_check.csv", lambda tmp: costs.to_csv(tmp, index=False))
-    return {"summary": summary, "costs": costs, **tables}
+    return {"summary": summary, "costs": costs, **tables, "tables": per_table(costs)}

@@ -3,8 +3,6 @@ one-image-at-a-time loop, timed side by side, with realised average timesteps, e
 and peak memory; `python -m seenn_lib bench inference`."""
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -18,9 +16,8 @@ from ..energy import WEIGHT_LAYERS, dense_macs, energy_pj, forward_hooks, synapt
 from ..inference import ConfidenceExit, EngineResult, FixedT, PlannedExit, one_at_a_time, run_engine
 from ..layers import repeat_time
 from ..models import create_model
-from ..plots import throughput_energy
 from ..train import train
-from .timing import PeakTensorMemory, environment_for_run, interleaved_seconds, write_outputs
+from .timing import PeakTensorMemory, interleaved_seconds
 
 
 def peak_memory_mb(model, x, t_max, spec, batch_size, device) -> float:
@@ -221,30 +218,3 @@ def run_inference_bench(profile="smoke", alphas=(0.7, 0.9, 0.99), batch_size=256
         tables.append(benchmark_inference(resnet, xr, 4, {"forced plan": PlannedExit(quantile_plan)}, batch,
                                           device, rounds, label=f"resnet19 x{width:g} (random)", progress=progress))
     return pd.concat(tables, ignore_index=True)
-
-
-def resnet_run(text: str) -> tuple[float, int, int]:
-    """argparse type for --resnet WIDTH:IMAGES:BATCH."""
-    try:
-        width, n_images, batch = text.split(":")
-        run = float(width), int(n_images), int(batch)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTH:IMAGES:BATCH, e.g. 0.125:1024:64") from None
-    if not (run[0] > 0 and run[1] > 0 and run[2] > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: width, images and batch size must be > 0")
-    return run
-
-
-# ---- command -------------------------------------------------------------------------------------
-
-
-def inference_command(args) -> list[Path]:
-    summary = environment_for_run(args.device)
-    df = run_inference_bench(args.profile, args.alphas, args.batch_size, args.images, args.resnet, args.device,
-                             args.rounds)
-    targets = inference_targets(df)
-    print(df[["model", "method", "batch_size", "avg_timesteps", "images_per_s", "fraction_of_ideal",
-              "vs_one_at_a_time", "energy_uj"]].to_string(index=False))
-    print(targets.to_string(index=False))
-    fig = throughput_energy(df, f"throughput and energy per method ({args.device})")
-    return write_outputs({"results": df, "targets": targets}, summary, fig, "bench_inference", args.out)

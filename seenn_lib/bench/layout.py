@@ -3,7 +3,6 @@ against channels_last (what devices.place picks where channels_last_safe allows 
 on random data of the profile's batch and input shapes; `python -m seenn_lib bench layout`."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -12,9 +11,8 @@ from ..config import get_profile
 from ..data.registry import dataset_spec
 from ..devices import channels_last_safe, resolve_device
 from ..layers import repeat_time
-from ..plots import layout_benchmark
 from ..train import build_model, tet_loss
-from .timing import environment_for_run, interleaved_seconds, write_outputs
+from .timing import interleaved_seconds
 
 LAYOUTS = {"NCHW": torch.contiguous_format, "channels_last": torch.channels_last}
 COLUMNS = ["experiment", "model", "batch_size", "time_steps", "phase", "layout", "ms", "vs_nchw", "note"]
@@ -61,11 +59,7 @@ def benchmark_layout(profile: str = "smoke", device="cpu", rounds: int = 3, prog
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def layout_command(args) -> list[Path]:
-    summary = environment_for_run(args.device)
-    df = benchmark_layout(args.profile, args.device, args.rounds)
-    print(df.to_string(index=False))
+def layout_ratios(df: pd.DataFrame) -> dict[str, float]:
+    """Per phase, the geometric mean over models of channels_last time / NCHW time."""
     ratios = df[df.layout == "channels_last"].groupby("phase")["vs_nchw"]
-    summary["channels_last_vs_nchw_geomean"] = ratios.apply(lambda r: float(r.prod() ** (1 / len(r)))).to_dict()
-    fig = layout_benchmark(df, f"channels_last / NCHW time, profile {args.profile} ({args.device})")
-    return write_outputs({"results": df}, summary, fig, "bench_layout", args.out)
+    return ratios.apply(lambda r: float(r.prod() ** (1 / len(r)))).to_dict()

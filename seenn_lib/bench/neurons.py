@@ -4,7 +4,6 @@ spikingjelly is a heavy optional dependency (the `bench` extra), so it is import
 that use it; without it only our backends run."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -15,9 +14,8 @@ from ..devices import resolve_device
 from ..layers import repeat_time
 from ..models import create_model
 from ..neurons import SpikingNeuron, set_neuron_backend
-from ..plots import neuron_benchmark
 from ..train import tet_loss
-from .timing import environment_for_run, interleaved_seconds, write_outputs
+from .timing import interleaved_seconds
 
 
 def _ours(backend: str, time_steps: int) -> Callable:
@@ -170,18 +168,3 @@ class _FoldedSJ(nn.Module):
         from spikingjelly.activation_based import functional  # heavy optional dependency: imported on use
         functional.reset_net(self.node)
         return self.node(x.view(self.time_steps, -1, *x.shape[1:])).flatten(0, 1)
-
-
-# ---- command -------------------------------------------------------------------------------------
-
-
-def neurons_command(args) -> list[Path]:
-    device = resolve_device(args.device)
-    summary = environment_for_run(device)
-    shapes = [(4, 32, 128, 16, 16), (8, 32, 128, 16, 16)] + ([(8, 64, 128, 32, 32)] if device.type == "cuda" else [])
-    neurons = benchmark_neurons(shapes, device, args.rounds)
-    step = benchmark_training_step(args.resnet_width, args.batch_size, 4, device, args.rounds)
-    print(neurons.to_string(index=False))
-    print(step.to_string(index=False))
-    fig = neuron_benchmark(neurons, f"multi-step LIF, forward + backward ({device})")
-    return write_outputs({"neurons": neurons, "training_step": step}, summary, fig, "bench_neurons", args.out)

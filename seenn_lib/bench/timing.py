@@ -2,24 +2,19 @@
 memory on CPU (PeakTensorMemory), the run's environment, and writing the CSV / JSON / figure outputs."""
 from __future__ import annotations
 
-import json
 import platform
 import time
 import weakref
 from collections import defaultdict
-from pathlib import Path
 from typing import Callable
 
-import pandas as pd
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from tqdm.auto import tqdm
 
-from ..artifacts import atomic_write
 from ..devices import resolve_device
 
-DEFAULT_OUT = Path("build") / "bench"
 
 
 # ---- timing ----------------------------------------------------------------------------------------
@@ -108,21 +103,6 @@ def environment(device) -> dict:
     except ImportError:
         info["spikingjelly"] = None
     return info
-
-
-def write_outputs(tables: dict[str, pd.DataFrame], summary: dict, figure, name: str, out: Path) -> list[Path]:
-    """out/<name>_<table>.csv for each table, out/<name>.json, out/<name>.png + .pdf."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [atomic_write(out / f"{name}_{k}.csv", lambda tmp, df=df: df.to_csv(tmp, index=False))
-             for k, df in tables.items()]
-    blob = json.dumps({**summary, **{k: df.to_dict(orient="records") for k, df in tables.items()}},
-                      indent=1, default=str)
-    paths.append(atomic_write(out / f"{name}.json", lambda tmp: Path(tmp).write_text(blob)))
-    for ext in ("png", "pdf"):
-        paths.append(atomic_write(out / f"{name}.{ext}",
-                                  lambda tmp, ext=ext: figure.savefig(tmp, format=ext, dpi=150, bbox_inches="tight")))
-    return paths
 
 
 def environment_for_run(device) -> dict:

@@ -6,8 +6,8 @@ from typing import Callable
 
 from torch import nn
 
-from ..conversion import QCFS
 from ..neurons import SpikingNeuron
+from ..qcfs import QCFS
 
 ANN_ACTIVATIONS = ("relu", "qcfs")
 # the residual projection where a block changes width or resolution: a strided 1x1 conv + BN (He et al.; the

@@ -1,0 +1,41 @@
+"""The command line: start-up imports only what the chosen subcommand needs, every subcommand names a handler
+that exists, and the dataset names it lists are the registry's."""
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from seenn_lib.cli import DATASETS, build_parser
+from seenn_lib.data import list_datasets
+
+ARGV = {"data": ["data", "fashion-mnist"], "train": ["train"], "evaluate": ["evaluate"],
+        "train-seenn2": ["train-seenn2", "--beta", "1"], "reproduce": ["reproduce"], "explorer": ["explorer"],
+        "bench inference": ["bench", "inference"], "bench neurons": ["bench", "neurons"],
+        "bench layout": ["bench", "layout"], "gpu-check": ["gpu-check"]}
+
+
+def test_the_dataset_names_are_the_registry_s():
+    assert sorted(DATASETS) == sorted(list_datasets())
+
+
+@pytest.mark.parametrize("command", sorted(ARGV))
+def test_every_subcommand_names_a_handler_that_exists(command):
+    module, function = build_parser().parse_args(ARGV[command]).handler.split(":")
+    assert callable(getattr(importlib.import_module(f"seenn_lib.commands.{module}"), function))
+
+
+def test_help_loads_neither_torch_nor_matplotlib():
+    probe = ("import sys, contextlib, io\nfrom seenn_lib.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])\n"
+             "print(sorted(m for m in ('torch', 'matplotlib', 'seaborn', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_data_command_does_not_load_the_benchmarks_or_plots():
+    probe = ("import sys\nimport seenn_lib.commands.data\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('seenn_lib.bench', 'seenn_lib.plots', "
+             "'seenn_lib.train', 'matplotlib'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

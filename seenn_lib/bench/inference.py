@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..adapters import adapt
 from ..config import get_config
 from ..data import load_datasets
 from ..devices import resolve_device
@@ -188,17 +189,44 @@ def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(images), torch.tensor([int(label) for label in labels])
 
 
-def resnet19_setup(width_mult: float = 0.125, images: int = 1024, seed: int = 0):
-    """A random-weight ResNet-19 (CIFAR-10 shape) with non-trivial BN statistics, so its neurons fire,
-    and random N(0, 1) images for the forced quantile_plan."""
-    torch.manual_seed(seed)
-    model = create_model("resnet19", num_classes=10, width_mult=width_mult)
+def firing_batchnorm(model: nn.Module) -> nn.Module:
+    """Non-trivial BN statistics for a random-weight network, so that its neurons fire."""
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_var.uniform_(0.5, 1.5)
             m.weight.data.uniform_(1.0, 2.0)
             m.bias.data.uniform_(0.0, 0.5)
-    return model.eval(), torch.randn(images, 3, 32, 32)
+    return model.eval()
+
+
+def resnet19_setup(width_mult: float = 0.125, images: int = 1024, seed: int = 0):
+    """A random-weight ResNet-19 (CIFAR-10 shape) with non-trivial BN statistics, so its neurons fire,
+    and random N(0, 1) images for the forced quantile_plan."""
+    torch.manual_seed(seed)
+    model = create_model("resnet19", num_classes=10, width_mult=width_mult)
+    return firing_batchnorm(model), torch.randn(images, 3, 32, 32)
+
+
+SPIKINGJELLY_MODELS = ("spiking_resnet18", "sew_resnet18")
+
+
+def spikingjelly_setup(name: str = "spiking_resnet18", images: int = 1024, image_size: int = 32,
+                       step_mode: str = "s", neuron: str = "IFNode", seed: int = 0):
+    """A random-weight network of SpikingJelly's own model zoo (spikingjelly.activation_based.model, 10 classes,
+    `neuron` from its neuron module, in `step_mode`) with firing BN statistics, adapted (seenn_lib.adapters), and
+    random N(0, 1) images [images, 3, image_size, image_size] for the forced quantile_plan."""
+    from spikingjelly.activation_based import functional, surrogate  # optional dependency: imported on use
+    from spikingjelly.activation_based import neuron as sj_neuron
+    from spikingjelly.activation_based.model import sew_resnet, spiking_resnet
+    if name not in SPIKINGJELLY_MODELS:
+        raise ValueError(f"SpikingJelly model {name!r} is not benchmarked; use one of {SPIKINGJELLY_MODELS}")
+    torch.manual_seed(seed)
+    zoo = sew_resnet if name.startswith("sew") else spiking_resnet
+    extra = {"cnf": "ADD"} if name.startswith("sew") else {}
+    net = getattr(zoo, name)(spiking_neuron=getattr(sj_neuron, neuron), num_classes=10,
+                             surrogate_function=surrogate.ATan(), detach_reset=True, **extra)
+    functional.set_step_mode(net, step_mode)
+    return adapt(firing_batchnorm(net)), torch.randn(images, 3, image_size, image_size)
 
 
 DEFAULT_RESNETS = ((0.125, 1024, 64), (1.0, 256, 32))

@@ -12,6 +12,7 @@ from seenn_lib.bench import engine_energy, firing_batchnorm, spikingjelly_setup
 from seenn_lib.energy import count_ops, firing_rates
 from seenn_lib.evaluate import collect_logits
 from seenn_lib.exits import calibrate_alpha, confidence_exit
+from seenn_lib.explorer_state import ExplorerState, Run
 from seenn_lib.inference import ConfidenceExit, FixedT, run_engine
 from seenn_lib.layers import repeat_time
 from seenn_lib.seenn2 import planned_exit, policy_exit
@@ -82,7 +83,7 @@ def test_engine_equals_the_cached_logit_simulation_on_spikingjelly_models(name, 
         assert torch.equal(result.exit_t, exit_sim) and torch.equal(result.pred, pred_sim)
 
 
-def test_seenn2_policy_exit_and_calibration_take_an_adapted_network():
+def test_seenn2_policy_exit_calibration_and_the_explorer_take_an_adapted_network():
     net, x = sj_model("spiking_resnet18", "s")
     torch.manual_seed(0)
     policy = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 3))
@@ -92,8 +93,11 @@ def test_seenn2_policy_exit_and_calibration_take_an_adapted_network():
     assert len(set(exit_sim.tolist())) > 1
     result = run_engine(net, x, T, planned_exit(policy, actions), batch_size=5)
     assert torch.equal(result.exit_t, exit_sim) and torch.equal(result.pred, pred_sim)
-    alpha = calibrate_alpha(mean_logits, mean_logits[-1].argmax(-1), epsilon=0.1, delta=0.1)
+    own_answers = mean_logits[-1].argmax(-1)
+    alpha = calibrate_alpha(mean_logits, own_answers, epsilon=0.1, delta=0.1)
     assert 0 < alpha <= 1
+    state = ExplorerState({"SpikingJelly ResNet-18": Run(mean_logits, own_answers)}, alpha=0.0)
+    assert state.summary()["accuracy"] < 100  # at α near 0 every sample exits at t = 1, before its T_max answer
 
 
 def test_keep_drops_samples_from_every_spikingjelly_state():

@@ -29,7 +29,8 @@ device = "cpu"
 seed = 0
 time_steps = 4
 train_samples = 6000  # Fashion-MNIST training images drawn from
-train_steps = 300  # Adam steps of SpikingJelly's training (batch 64)
+train_steps = 200  # Adam steps of SpikingJelly's training
+train_batch = 32
 test_samples = 2000
 alphas = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99]
 bench_images = 1000  # test images the engine and the static runs are timed on
@@ -70,7 +71,7 @@ model = nn.Sequential(
 functional.set_step_mode(model, "m")  # [T, B, ...] in, [T, B, 10] out
 
 train_ds, test_ds = fashion_mnist(train_samples, test_samples)
-model, losses = train_spikingjelly(model, train_ds, time_steps, train_steps, device=device, seed=seed)
+model, losses = train_spikingjelly(model, train_ds, time_steps, train_steps, train_batch, device=device, seed=seed)
 print(f"{train_steps} steps, loss {losses[0]:.2f} -> {sum(losses[-20:]) / len(losses[-20:]):.2f} (last 20)")
 
 # %% [markdown]

@@ -96,8 +96,8 @@ class SpikingJellyNet(AdaptedNet):
     def __init__(self, model: nn.Module, step_mode: str):
         super().__init__(model)
         self.step_mode = step_mode
-        self._memories = memory_modules(model)
-        self._neurons = [m for m in self._memories if is_neuron(m)]
+        self._stateful = memory_modules(model)
+        self._neurons = [m for m in self._stateful if is_neuron(m)]
 
     def neurons(self) -> list[nn.Module]:
         return self._neurons
@@ -154,7 +154,7 @@ class SpikingJellyNet(AdaptedNet):
     def _update_state(self, mask: torch.Tensor | None, change, history: bool = True) -> None:
         """Apply `change(state, initial value)` to every tensor state of every MemoryModule; a neuron's recorded
         v_seq [T, B, ...] follows a keep (history) and is dropped otherwise (its rows would mix samples)."""
-        for module in self._memories:
+        for module in self._stateful:
             for name, state in module._memories.items():
                 if isinstance(state, torch.Tensor):
                     _check_batch(module, name, state, mask)

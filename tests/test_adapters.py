@@ -8,6 +8,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from seenn_lib.adapters import AdaptedNet, adapt
+from seenn_lib.analysis.byo import train_spikingjelly
 from seenn_lib.bench import engine_energy, firing_batchnorm, spikingjelly_setup
 from seenn_lib.energy import count_ops, firing_rates
 from seenn_lib.evaluate import collect_logits
@@ -266,3 +267,9 @@ def test_a_state_without_a_batch_dimension_is_refused():
     net = adapt(nn.Sequential(nn.Linear(3, 3), ChannelNeuron(), nn.Linear(3, 2)))
     with pytest.raises(ValueError, match=r"ChannelNeuron.v has shape \(3,\), not one row per sample"):
         run_engine(net, torch.randn(10, 3), T, FixedT(2), batch_size=4, refill=False)
+
+
+def test_spikingjelly_training_takes_a_multi_step_network():
+    single = nn.Sequential(layer.Linear(3, 3), neuron.LIFNode(), layer.Linear(3, 2))
+    with pytest.raises(ValueError, match=r"multi-step network.*set_step_mode\(model, 'm'\)"):
+        train_spikingjelly(single, TensorDataset(torch.randn(8, 3), torch.zeros(8).long()), T, steps=1)

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from spikingjelly.activation_based import functional  # this module exists for SpikingJelly networks
 from torch import nn
+from torch.utils.data import Subset, TensorDataset
 
 from ..adapters import step_mode
 from ..data import load_datasets, make_loader
@@ -15,13 +16,20 @@ from ..layers import repeat_time
 from ..train import subset
 
 
-def fashion_mnist(train_samples: int, test_samples: int):
-    """(train, test) Fashion-MNIST subsets, samples spread evenly over each set (0: all of it)."""
-    train, test = load_datasets("fashion-mnist")
-    return subset(train, train_samples), subset(test, test_samples)
+def fashion_mnist(train_samples: int, test_samples: int) -> tuple[TensorDataset, TensorDataset]:
+    """(train, test) Fashion-MNIST subsets, samples spread evenly over each set (0: all of it), in memory
+    (make_loader slices a TensorDataset a batch at a time instead of collating sample by sample)."""
+    return tuple(_in_memory(subset(ds, n)) for ds, n in zip(load_datasets("fashion-mnist"),
+                                                           (train_samples, test_samples)))
 
 
-def train_spikingjelly(model: nn.Module, dataset, time_steps: int, steps: int, batch_size: int = 64,
+def _in_memory(ds) -> TensorDataset:
+    if isinstance(ds, Subset):
+        return TensorDataset(*(t[ds.indices] for t in ds.dataset.tensors))
+    return ds
+
+
+def train_spikingjelly(model: nn.Module, dataset, time_steps: int, steps: int, batch_size: int = 32,
                        lr: float = 1e-3, device="cpu", seed: int = 0) -> tuple[nn.Module, list[float]]:
     """SpikingJelly's usual recipe, `steps` Adam steps: a multi-step network fed the image at every one of
     `time_steps` steps, cross-entropy on the time-averaged output, its surrogate gradients, and

@@ -23,5 +23,5 @@ from .training import TeasTraining, teas_key
 __all__ = ["TeasConfig", "TeasTraining", "TemporalAdaptiveNet", "activity_column", "activity_measure",
            "activity_regularizer", "activity_table", "adjust", "allocate", "convert_train", "fire_potential",
            "input_noise", "layer_activity", "layer_names", "layer_parameters", "layer_summary", "leading_train",
-           "rank_correlation", "rate_convert", "run_adaptive", "run_fixed_t", "run_stepwise", "single_spike_train", "teas_key", "teas_loss",
-           "time_convert", "time_groups", "vulnerability_table"]
+           "rank_correlation", "rate_convert", "run_adaptive", "run_fixed_t", "run_stepwise", "single_spike_train",
+           "teas_key", "teas_loss", "time_convert", "time_groups", "vulnerability_table"]

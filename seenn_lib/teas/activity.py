@@ -57,9 +57,9 @@ def rank_correlation(a: Sequence[float], b: Sequence[float]) -> float:
 def vulnerability_table(snn: SpikingNet, time_steps: int, dataset, magnitudes: Sequence[float] = (0.1,),
                         device="cpu", batch_size: int = 256, seed: int = 0, progress: bool = True) -> pd.DataFrame:
     """TEAS Fig. 3 on a registry model or an adapted network (seenn_lib.adapters): for each noise magnitude u
-    and spiking layer, accuracy with noise of std u·V_th (the
-    layer's firing threshold, input_noise) on that layer's input current only, beside the layer's activity
-    (both measures) in the clean network. One tidy row per (u, layer)."""
+    and spiking layer, accuracy with noise of std u·V_th (the layer's firing threshold, input_noise) on that
+    layer's input current only, beside the layer's activity (both measures) in the clean network. One tidy
+    row per (u, layer)."""
     clean_correct, activity, neurons = run_fixed_t(snn, time_steps, dataset, device, batch_size, progress, "clean")
     layers = snn.neurons()
     summary = layer_summary(activity_table(activity, neurons, [time_steps] * len(layers), layer_names(snn)))

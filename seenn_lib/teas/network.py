@@ -199,22 +199,23 @@ def run_adaptive(net: TemporalAdaptiveNet, dataset, device="cpu", batch_size: in
 @torch.no_grad()
 def run_stepwise(net: AdaptedNet, time_steps: int, dataset, device="cpu", batch_size: int = 256,
                  progress: bool = True, desc: str = "activity") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """run_adaptive for an adapted network (seenn_lib.adapters), every layer at `time_steps`, step by step:
-    (correct [N] bool, activity [N, L] spikes/step (Eq. 2), neurons [L]), from hooks on net.neurons()."""
+    """run_adaptive for an adapted network (seenn_lib.adapters), every layer at `time_steps`, through its own
+    forward: (correct [N] bool, activity [N, L] spikes/step (Eq. 2), neurons [L]), from hooks on net.neurons()."""
     device = resolve_device(device)
     place(net, device).eval()
     neurons = net.neurons()
+    time_major = getattr(net, "step_mode", "s") == "m"  # a multi-step neuron emits [T, B, ...] in one call
     correct, activity, sizes = [], [], [0] * len(neurons)
     for x, y in tqdm(make_loader(dataset, batch_size, shuffle=False), desc=desc, disable=not progress, leave=False):
         spikes = torch.zeros(len(x), len(neurons), device=device)
 
-        def count(layer, module, inputs, out):  # one step: [B, ...], or [1, B, ...] in multi-step mode
-            per_sample = out.reshape(len(x), -1)
-            spikes[:, layer] += per_sample.sum(1)
-            sizes[layer] = per_sample.shape[1]
+        def count(layer, module, inputs, out):
+            per_sample = out.flatten(2).sum((0, 2)) if time_major else out.flatten(1).sum(1)
+            spikes[:, layer] += per_sample
+            sizes[layer] = out[0, 0].numel() if time_major else out[0].numel()
         hooks = [n.register_forward_hook(partial(count, layer)) for layer, n in enumerate(neurons)]
         try:
-            out = net.forward_stepwise(repeat_time(x.to(device), time_steps))
+            out = net(repeat_time(x.to(device), time_steps))
         finally:
             for hook in hooks:
                 hook.remove()

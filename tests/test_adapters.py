@@ -175,7 +175,7 @@ def test_realised_energy_of_a_static_adapted_run_equals_count_ops():
 
 
 def test_vulnerable_layer_sweep_on_an_adapted_network():
-    net, x = sj_model("spiking_resnet18", "s")
+    net, x = sj_model("spiking_resnet18", "m")
     with torch.no_grad():
         y = net(repeat_time(x, T)).mean(0).argmax(-1)  # its own answers: clean accuracy 100 %
     table = vulnerability_table(net, T, TensorDataset(x, y), magnitudes=(0.0, 5.0), progress=False)
@@ -190,7 +190,7 @@ def test_vulnerable_layer_sweep_on_an_adapted_network():
         net(repeat_time(x, T))
         hook.remove()
     first = table[table.noise == 0].activity.iloc[0]
-    assert first == pytest.approx(layer_activity(torch.stack(spikes)).mean().item(), rel=1e-6)
+    assert first == pytest.approx(layer_activity(spikes[0]).mean().item(), rel=1e-6)  # multi-step: [T, B, ...]
 
 
 class PlainRecurrent(nn.Module):
@@ -248,6 +248,9 @@ def test_bad_networks_get_one_clear_error():
     plain_layers = nn.Sequential(nn.Conv2d(1, 2, 3), neuron.IFNode(step_mode="m"), nn.Flatten(), nn.Linear(2, 2))
     with pytest.raises(ValueError, match=r"failed in step mode 'm'.*activation_based.layer"):
         adapt(plain_layers).step(torch.ones(4, 1, 3, 3))
+    flattens_time = nn.Sequential(layer.Linear(3, 3), neuron.IFNode(), nn.Flatten(0))  # [T*B*C]: not [B, C]
+    with pytest.raises(ValueError, match=r"step mode 's' returned \(12,\); the adapter needs outputs \[4, 'C'\]"):
+        adapt(flattens_time).step(torch.ones(4, 3))
 
 
 class ChannelNeuron(base.MemoryModule):

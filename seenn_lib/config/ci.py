@@ -28,7 +28,7 @@ PROFILE = Profile(
             "dvs": {"VGGSNN": "dvs_vggsnn"}, "seenn2": {"SEENN-II": "seenn2"}},
     # the benchmark notebook times fewer images, one α and one round; notebook 21 trains and measures less
     notebook_parameters={"06_throughput_energy": {"images": 256, "alphas": [0.9], "rounds": 1},
-                         "21_bring_your_own_snn": {"train_samples": 1000, "train_steps": 30, "test_samples": 500,
-                                                   "bench_images": 256, "rounds": 1, "eval_samples": 200}},
+                         "21_bring_your_own_snn": {"train_samples": 1000, "train_steps": 30, "test_samples": 300,
+                                                   "bench_images": 128, "rounds": 1, "eval_samples": 100}},
     start_first=("01", "11", "12", "08"),  # smoke's chains
 )

@@ -27,6 +27,18 @@ def resnet_run(text: str) -> tuple[float, int, int]:
     return run
 
 
+def model_run(text: str) -> tuple[str, int, int]:
+    """argparse type for --model spikingjelly:NAME[:IMAGES:BATCH] (defaults 1024 images, batch 64)."""
+    source, _, rest = text.partition(":")
+    name, *sizes = rest.split(":")
+    if source != "spikingjelly" or not name or len(sizes) not in (0, 2) or not all(s.isdigit() and int(s) > 0
+                                                                                 for s in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r} is not spikingjelly:NAME[:IMAGES:BATCH], e.g. "
+                                         "spikingjelly:spiking_resnet18:1024:64")
+    images, batch = map(int, sizes) if sizes else (1024, 64)
+    return name, images, batch
+
+
 def add_experiment_parsers(sub) -> None:
     for name, handler, helptext in [("train", "models:train_experiment", "train one experiment of a profile"),
                                     ("evaluate", "models:evaluate", "per-t accuracy and a SEENN-I alpha sweep")]:
@@ -71,6 +83,9 @@ def add_bench_parser(sub) -> None:
     inf.add_argument("--resnet", type=resnet_run, nargs="*", default=None, metavar="W:N:B",
                      help="random ResNet-19 runs as width multiplier:images:batch size "
                           "(default 0.125:1024:64 1:256:32; none to skip)")
+    inf.add_argument("--model", type=model_run, nargs="*", default=[], metavar="spikingjelly:NAME[:N:B]",
+                     help="also a random SpikingJelly model (spiking_resnet18 | sew_resnet18, 32x32 inputs, adapted) "
+                          "under the forced plan, e.g. spikingjelly:spiking_resnet18:1024:64")
     inf.set_defaults(handler="bench:inference")
     neu = which.add_parser("neurons", help="multi-step LIF forward+backward and a ResNet-19 TET training step")
     neu.add_argument("--resnet-width", type=float, default=0.25)

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .adapters import SJ_NEURONS, AdaptedNet, adapt, is_neuron, known_neurons, memory_modules
+from .layers import SpikingNet
 from .neurons import SpikingNeuron
 from .qcfs import SpikingQCFS
 
@@ -63,14 +65,11 @@ def synaptic_ops(layer: nn.Module, x: torch.Tensor) -> float:
     """sum_i x_i * fanout(i): the layer applied to x with all-ones weights and no bias (exact at borders
     and strides)."""
     if isinstance(layer, nn.Conv2d):
+        x = x.flatten(0, -4)  # SpikingJelly's multi-step layers see [T, B, C, H, W]
         ones = torch.ones(1, layer.in_channels // layer.groups, *layer.kernel_size, dtype=x.dtype,
                           device=x.device).expand(layer.out_channels, -1, -1, -1)
         return F.conv2d(x, ones, None, layer.stride, layer.padding, layer.dilation, layer.groups).sum().item()
     return x.sum().item() * layer.out_features
-
-
-def _is_spiking(model: nn.Module) -> bool:
-    return any(isinstance(m, SpikingNeuron) for m in model.modules())
 
 
 @contextmanager
@@ -102,41 +101,59 @@ def spike_charges(model: nn.Module):
         yield charges
 
 
+def spiking_model(model: nn.Module, purpose: str = "count_ops") -> tuple[nn.Module, bool]:
+    """(the model to run, whether it spikes): a SpikingJelly network is adapted (seenn_lib.adapters.adapt);
+    its neurons, and those an adapted network declares, must be of a type whose output is 0/1 spikes
+    (adapters.known_neurons), so that nothing is counted silently wrong."""
+    if not isinstance(model, SpikingNet) and any(is_neuron(m) for m in memory_modules(model)):
+        model = adapt(model)
+    neurons = model.neurons() if isinstance(model, AdaptedNet) else [m for m in model.modules() if is_neuron(m)]
+    if isinstance(model, AdaptedNet) and not neurons:
+        raise ValueError(f"{purpose}: {type(model.model).__name__} shows no spiking neurons (ours or SpikingJelly's, "
+                         "or a neurons() method), so its synaptic operations cannot be counted")
+    return model, bool(known_neurons(neurons, purpose))
+
+
 @torch.no_grad()
 def count_ops(model: nn.Module, x_seq: torch.Tensor, cost: CostModel = FP32_45NM) -> pd.DataFrame:
     """Run model(x_seq [T, B, ...]) once and count, per weight layer in execution order: params, MACs
     per sample per timestep, input firing rate (mean input value for spike inputs), MACs and SOPs per
-    sample over the T steps, and their energy in pJ under `cost`. Works for SNNs and their ANN twins alike;
-    spikes that carry a charge (converted SNNs) count as spikes."""
+    sample over the T steps, and their energy in pJ under `cost`. Works for SNNs and their ANN twins alike,
+    and for networks from elsewhere (seenn_lib.adapters: SpikingJelly's IF / LIF / ParametricLIF neurons; another
+    neuron type is an error); spikes that carry a charge (converted SNNs) count as spikes."""
     if x_seq.dim() < 3:
         raise ValueError(f"expected a time-first input [T, B, ...], got shape {tuple(x_seq.shape)}; "
                          "use seenn_lib.layers.repeat_time(x, T)")
     time_steps, batch = x_seq.shape[:2]
-    spiking = _is_spiking(model)
+    model, spiking = spiking_model(model)
     names = {m: n for n, m in model.named_modules()}
-    rows = []
+    rows: dict[nn.Module, dict] = {}  # a network run step by step calls each layer T times
 
     def hook(layer, inputs, out):
         x = inputs[0]
         x = x / charges.get(x.data_ptr(), (1.0,))[0]
-        encoding = not rows
+        encoding = not rows or next(iter(rows)) is layer
+        row = rows.setdefault(layer, {"layer": names[layer], "type": type(layer).__name__,
+                                      "params": sum(p.numel() for p in layer.parameters()), "macs_per_step": 0.0,
+                                      "input_sum": 0.0, "inputs": 0, "macs": 0.0, "sops": 0.0})
         macs = dense_macs(layer, x, out) / batch
+        row["macs_per_step"] += macs / time_steps
         if spiking and not encoding:
             if (x < 0).any():
                 raise ValueError(f"layer {names[layer]} of a spiking model receives negative inputs, so "
                                  "they are not spikes; count it with the ANN twin (neuron='relu')")
-            sops, rate = synaptic_ops(layer, x) / batch, x.float().mean().item()
-            dense = 0.0
+            row["sops"] += synaptic_ops(layer, x) / batch
+            row["input_sum"] += x.float().sum().item()
+            row["inputs"] += x.numel()
         else:
-            sops, rate, dense = 0.0, float("nan"), macs
-        rows.append({"layer": names[layer], "type": type(layer).__name__,
-                     "params": sum(p.numel() for p in layer.parameters()),
-                     "macs_per_step": macs / time_steps, "input_rate": rate, "macs": dense, "sops": sops})
+            row["macs"] += macs
 
     model.eval()
     with spike_charges(model) as charges, forward_hooks(model, WEIGHT_LAYERS, hook):
         model(x_seq)
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(list(rows.values()))
+    df.insert(4, "input_rate", [r["input_sum"] / r["inputs"] if r["inputs"] else float("nan") for r in rows.values()])
+    df = df.drop(columns=["input_sum", "inputs"])
     df["energy_pj"] = energy_pj(df["macs"], df["sops"], cost)
     return df
 
@@ -151,18 +168,20 @@ def energy_pj(macs, sops, cost: CostModel = FP32_45NM):
 def firing_rates(model: nn.Module, x_seq: torch.Tensor) -> pd.DataFrame:
     """Per neuron layer: spikes per sample over T, neurons, and firing rate = spikes / (neurons * T)."""
     time_steps, batch = x_seq.shape[:2]
+    model, _ = spiking_model(model, "firing_rates")
     names = {m: n for n, m in model.named_modules()}
-    rows = []
+    totals: dict[nn.Module, dict] = {}  # a network run step by step calls each neuron T times
 
     def hook(neuron, inputs, out):
-        neurons = out[0].numel()
-        spikes = out.sum().item() / batch
-        rows.append({"layer": names[neuron], "spikes": spikes, "neurons": neurons,
-                     "firing_rate": spikes / (neurons * time_steps)})
+        row = totals.setdefault(neuron, {"layer": names[neuron], "spikes": 0.0, "outputs": 0})
+        row["spikes"] += out.sum().item() / batch
+        row["outputs"] += out.numel()
 
     model.eval()
-    with forward_hooks(model, (SpikingNeuron,), hook):
+    with forward_hooks(model, (SpikingNeuron, *SJ_NEURONS), hook):
         model(x_seq)
+    rows = [{"layer": r["layer"], "spikes": r["spikes"], "neurons": r["outputs"] // (batch * time_steps),
+             "firing_rate": r["spikes"] * batch / r["outputs"]} for r in totals.values()]
     return pd.DataFrame(rows, columns=["layer", "spikes", "neurons", "firing_rate"])
 
 

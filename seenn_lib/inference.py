@@ -134,11 +134,6 @@ class _Slots:
         self.plan = None if self.plan is None else self.plan[mask]
 
 
-def _grow_state(model: nn.Module, n: int) -> None:
-    for neuron in model.neurons():
-        neuron.grow(n)
-
-
 def _step_input(slots: _Slots) -> torch.Tensor:
     """A static image enters every step (direct encoding); event frames [B, T, ...] give frame t."""
     if slots.x.dim() != 5:
@@ -199,14 +194,13 @@ def _release(model: nn.Module, slots: _Slots, done: torch.Tensor, n_done: int, s
     fresh = stream.take(n_done) if refill else None
     if fresh is not None and len(fresh) == n_done:  # refill in place, no compaction
         slots.replace(done, fresh, stream.last_index(), policy.plan(fresh))
-        for neuron in model.neurons():
-            neuron.restart(done)
+        model.restart(done)
         return
     keep = ~done
     model.keep(keep)
     slots.keep(keep)
     if fresh is not None:  # the stream's last few samples join the shrunken batch
-        _grow_state(model, len(fresh))
+        model.grow(len(fresh))
         slots.add(fresh, stream.last_index(), policy.plan(fresh))
 
 
@@ -220,7 +214,7 @@ def run_engine(model: nn.Module, data, t_max: int, policy, batch_size: int = 256
         raise ValueError(f"t_max and batch_size must be >= 1, got {t_max}, {batch_size}")
     if not hasattr(model, "step") or not hasattr(model, "keep"):
         raise ValueError(f"{type(model).__name__} has no step()/keep(); the engine needs a "
-                         "seenn_lib.layers.SpikingNet")
+                         "seenn_lib.layers.SpikingNet: wrap other networks with seenn_lib.adapters.adapt(model)")
     policy, device = as_policy(policy), resolve_device(device)
     place(model, device).eval()
     stream, slots = _Stream(data, batch_size, device), _Slots()

@@ -19,7 +19,8 @@ class SpikingNet(nn.Module):
       forward(x_seq [T, B, ...]) -> per-timestep outputs h(x_t), [T, B, C]
       step(x_t [B, ...]) -> h(x_t) [B, C], with state carried between calls
       forward_stepwise(x_seq) -> forward's outputs, one timestep at a time
-      reset() and keep(mask) over every neuron's state.
+      reset(), keep(mask), restart(mask) and grow(n) over every neuron's state.
+    Networks from elsewhere get the same interface from seenn_lib.adapters.adapt.
     """
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
@@ -63,3 +64,13 @@ class SpikingNet(nn.Module):
     def keep(self, mask: torch.Tensor) -> None:
         for n in self.neurons():
             n.keep(mask)
+
+    def restart(self, mask: torch.Tensor) -> None:
+        """The samples where mask is True back at the initial state (the engine reuses their slots)."""
+        for n in self.neurons():
+            n.restart(mask)
+
+    def grow(self, n: int) -> None:
+        """n new samples appended to the state, at the initial state (the engine refills a shrunken batch)."""
+        for neuron in self.neurons():
+            neuron.grow(n)

@@ -17,7 +17,7 @@ FLOORS = {
         "seenn_lib.models", "seenn_lib.data", "seenn_lib.config", "seenn_lib.artifacts", "seenn_lib.devices",
         "seenn_lib.provenance", "seenn_lib.exits", "seenn_lib.calibration", "seenn_lib.certified",
         "seenn_lib.inference", "seenn_lib.metrics", "seenn_lib.energy", "seenn_lib.claims", "seenn_lib.logits",
-        "seenn_lib.checkpoints", "seenn_lib.seenn2", "seenn_lib.__init__"),
+        "seenn_lib.checkpoints", "seenn_lib.seenn2", "seenn_lib.adapters", "seenn_lib.__init__"),
     1: ("seenn_lib.train", "seenn_lib.distributed", "seenn_lib.policy", "seenn_lib.teas"),
     2: ("seenn_lib.pipelines", "seenn_lib.analysis", "seenn_lib.bench", "seenn_lib.results", "seenn_lib.plots",
         "seenn_lib.widgets", "seenn_lib.explorer_state", "seenn_lib.notebooks", "seenn_lib.commands",

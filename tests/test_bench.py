@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from seenn_lib.bench import (DEFAULT_RESNETS, benchmark_neurons, inference_targets, neuron_implementations,
-                             steady_cpu_allocator)
+                             spikingjelly_setup, steady_cpu_allocator)
 from seenn_lib.bench.inference import first_samples
-from seenn_lib.cli import build_parser, main, resnet_run
+from seenn_lib.cli import build_parser, main, model_run, resnet_run
 from seenn_lib.results import write_outputs
 
 
@@ -48,6 +48,23 @@ def test_bench_inference_defaults_include_full_width_resnet():
     assert build_parser().parse_args(["bench", "inference", "--resnet"]).resnet == []
 
 
+@pytest.mark.parametrize("text,expected", [("spikingjelly:spiking_resnet18", ("spiking_resnet18", 1024, 64)),
+                                           ("spikingjelly:sew_resnet18:256:32", ("sew_resnet18", 256, 32))])
+def test_model_run_parses(text, expected):
+    assert build_parser().parse_args(["bench", "inference", "--model", text]).model == [expected]
+
+
+@pytest.mark.parametrize("text", ["timm:resnet18", "spikingjelly:", "spikingjelly:x:1", "spikingjelly:x:0:2"])
+def test_model_run_rejects_bad_text(text):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"spikingjelly:NAME\[:IMAGES:BATCH\]"):
+        model_run(text)
+
+
+def test_spikingjelly_setup_refuses_a_model_it_does_not_benchmark():
+    with pytest.raises(ValueError, match="spiking_resnet18"):
+        spikingjelly_setup("spiking_vgg11", images=2)
+
+
 def test_bad_resnet_run_is_one_usage_error(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "inference", "--resnet", "1:2"])
@@ -70,6 +87,9 @@ def test_inference_targets_and_outputs(tmp_path):
     assert by_check["static T=4 folded cost / (4 x T=1 cost)"] == pytest.approx(1.2)
     assert by_check["engine α=0.9 / ideal (AET 1.50)"] == pytest.approx((25 * 1.5) / 40)
     assert by_check["engine α=0.9 / one-at-a-time"] == pytest.approx(2.0)
+    # speed-up over static T=4: 1.00 / 0.40 = 2.5 of the ideal 4 / 1.5
+    check = "engine α=0.9 speed-up over static T=4 / ideal T_max / T̄ = 2.67"
+    assert by_check[check] == pytest.approx(2.5 / (4 / 1.5))
     assert {c for c in by_check if "peak memory" in c} == {"engine α=0.9 peak memory / static T=4",
                                                            "engine α=0.9 peak memory / static T=4 folded"}
     fig = plt.figure()

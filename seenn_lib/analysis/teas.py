@@ -12,18 +12,17 @@ from ..devices import place, resolve_device
 from ..energy import INT32_45NM, CostModel, count_ops, summarize_ops
 from ..layers import SpikingNet, repeat_time
 from ..pipelines import evaluation_images, pretrained_snn, teas_network
-from ..teas import (TemporalAdaptiveNet, activity_column, activity_table, layer_names, rank_correlation, run_adaptive,
-                    vulnerability_table)
+from ..teas import activity_column, activity_table, layer_names, rank_correlation, run_fixed_t, vulnerability_table
 from ..train import build_model
 
 __all__ = ["activity_column", "activity_per_sample", "ann_twin", "energy_table", "layer_vulnerability"]
 
 
 def activity_per_sample(snn: SpikingNet, t_max: int, dataset, device="cpu") -> pd.DataFrame:
-    """TEAS Eq. 2 per test sample and layer, every layer at T = t_max (teas.activity_table of one pass)."""
-    net = TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()))
-    _, activity, neurons = run_adaptive(net, dataset, device)
-    return activity_table(activity, neurons, net.time_steps, layer_names(snn))
+    """TEAS Eq. 2 per test sample and layer, every layer at T = t_max (teas.activity_table of one pass), for a
+    registry model or an adapted network (seenn_lib.adapters)."""
+    _, activity, neurons = run_fixed_t(snn, t_max, dataset, device)
+    return activity_table(activity, neurons, [t_max] * len(neurons), layer_names(snn))
 
 
 def layer_vulnerability(snn: SpikingNet, t_max: int, dataset, magnitudes, measure: str, device="cpu",

@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..adapters import adapt
 from ..config import get_config
 from ..data import load_datasets
 from ..devices import resolve_device
@@ -135,12 +136,16 @@ def benchmark_inference(model: nn.Module, x: torch.Tensor, t_max: int, policies:
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     """Ideal throughput = static T = 1 images/s / realised average T; each method's fraction of it; the
-    static T_max cost in units of T_max T = 1 passes; the engine's speed-up over one-at-a-time."""
+    static T_max cost in units of T_max T = 1 passes; each method's speed-up over the static T_max run and its
+    fraction of the ideal speed-up T_max / T̄; the engine's speed-up over one-at-a-time."""
     df = df.copy()
     t1 = df.loc[df.method == "static T=1", "images_per_s"].item()
     df["ideal_images_per_s"] = t1 / df["avg_timesteps"]
     df["fraction_of_ideal"] = df["images_per_s"] / df["ideal_images_per_s"]
     df["ideal_speedup"] = df["t_max"] / df["avg_timesteps"]
+    static = df[df.method == df.t_max.map("static T={}".format)].set_index("model")["seconds"]
+    df["speedup_vs_static"] = df.model.map(static) / df["seconds"]
+    df["fraction_of_ideal_speedup"] = df["speedup_vs_static"] / df["ideal_speedup"]
     single = {m.removeprefix("one-at-a-time "): v for m, v in zip(df.method, df.images_per_s)
               if m.startswith("one-at-a-time ")}
     df["vs_one_at_a_time"] = [v / single[m.removeprefix("engine ")] if m.removeprefix("engine ") in single
@@ -163,6 +168,9 @@ def inference_targets(df: pd.DataFrame) -> pd.DataFrame:
         for r in g[g.kind == "engine"].itertuples():
             rows.append({"model": label, "check": f"{r.method} / ideal (AET {r.avg_timesteps:.2f})",
                          "ratio": r.fraction_of_ideal, "target": ">= 0.85 (CPU), >= 0.9 (GPU)"})
+            rows.append({"model": label, "check": f"{r.method} speed-up over static T={t_max} / ideal "
+                         f"T_max / T̄ = {r.ideal_speedup:.2f}", "ratio": r.fraction_of_ideal_speedup,
+                         "target": ">= 0.85 (CPU)"})
             if pd.notna(r.vs_one_at_a_time):
                 rows.append({"model": label, "check": f"{r.method} / one-at-a-time", "ratio": r.vs_one_at_a_time,
                              "target": ">= 1.5 (CPU, smoke), >= 1.0 (CPU, full ResNet-19), >= 5 (GPU)"})
@@ -188,33 +196,65 @@ def first_samples(dataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(images), torch.tensor([int(label) for label in labels])
 
 
-def resnet19_setup(width_mult: float = 0.125, images: int = 1024, seed: int = 0):
-    """A random-weight ResNet-19 (CIFAR-10 shape) with non-trivial BN statistics, so its neurons fire,
-    and random N(0, 1) images for the forced quantile_plan."""
-    torch.manual_seed(seed)
-    model = create_model("resnet19", num_classes=10, width_mult=width_mult)
+def firing_batchnorm(model: nn.Module) -> nn.Module:
+    """Non-trivial BN statistics for a random-weight network, so that its neurons fire."""
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.running_var.uniform_(0.5, 1.5)
             m.weight.data.uniform_(1.0, 2.0)
             m.bias.data.uniform_(0.0, 0.5)
-    return model.eval(), torch.randn(images, 3, 32, 32)
+    return model.eval()
+
+
+def resnet19_setup(width_mult: float = 0.125, images: int = 1024, seed: int = 0):
+    """A random-weight ResNet-19 (CIFAR-10 shape) with non-trivial BN statistics, so its neurons fire,
+    and random N(0, 1) images for the forced quantile_plan."""
+    torch.manual_seed(seed)
+    model = create_model("resnet19", num_classes=10, width_mult=width_mult)
+    return firing_batchnorm(model), torch.randn(images, 3, 32, 32)
+
+
+SPIKINGJELLY_MODELS = ("spiking_resnet18", "sew_resnet18")
+
+
+def spikingjelly_setup(name: str = "spiking_resnet18", images: int = 1024, image_size: int = 32,
+                       step_mode: str = "s", neuron: str = "IFNode", seed: int = 0):
+    """A random-weight network of SpikingJelly's own model zoo (spikingjelly.activation_based.model, 10 classes,
+    `neuron` from its neuron module, in `step_mode`) with firing BN statistics, adapted (seenn_lib.adapters), and
+    random N(0, 1) images [images, 3, image_size, image_size] for the forced quantile_plan."""
+    from spikingjelly.activation_based import functional, surrogate  # optional dependency: imported on use
+    from spikingjelly.activation_based import neuron as sj_neuron
+    from spikingjelly.activation_based.model import sew_resnet, spiking_resnet
+    if name not in SPIKINGJELLY_MODELS:
+        raise ValueError(f"SpikingJelly model {name!r} is not benchmarked; use one of {SPIKINGJELLY_MODELS}")
+    torch.manual_seed(seed)
+    zoo = sew_resnet if name.startswith("sew") else spiking_resnet
+    extra = {"cnf": "ADD"} if name.startswith("sew") else {}
+    net = getattr(zoo, name)(spiking_neuron=getattr(sj_neuron, neuron), num_classes=10,
+                             surrogate_function=surrogate.ATan(), detach_reset=True, **extra)
+    functional.set_step_mode(net, step_mode)
+    return adapt(firing_batchnorm(net)), torch.randn(images, 3, image_size, image_size)
 
 
 DEFAULT_RESNETS = ((0.125, 1024, 64), (1.0, 256, 32))
 
 
 def run_inference_bench(profile="smoke", alphas=(0.7, 0.9, 0.99), batch_size=256, images=2000,
-                        resnets=DEFAULT_RESNETS, device="cpu", rounds=3, progress=True) -> pd.DataFrame:
-    """The `bench inference` suite: the profile's trained smoke model under SEENN-I at each α, and a
-    random ResNet-19 under the forced plan for each (width multiplier, images, batch size) in `resnets`
-    (default: 1/8 width, and full width at batch 32, where a batch-1 step already keeps a CPU busy)."""
+                        resnets=DEFAULT_RESNETS, device="cpu", rounds=3, progress=True,
+                        spikingjelly=()) -> pd.DataFrame:
+    """The `bench inference` suite: the profile's trained smoke model under SEENN-I at each α, a random
+    ResNet-19 under the forced plan for each (width multiplier, images, batch size) in `resnets` (default: 1/8
+    width, and full width at batch 32, where a batch-1 step already keeps a CPU busy), and a random adapted
+    SpikingJelly model (spikingjelly_setup, 32x32 inputs) for each (name, images, batch size) in `spikingjelly`."""
     model, x, y, t_max = smoke_setup(profile, images=images, device=device)
     tables = [benchmark_inference(model, x, t_max, {f"α={a:g}": ConfidenceExit(a) for a in alphas},
                                   batch_size, device, rounds, label=f"smoke_cnn ({profile})", target=y,
                                   progress=progress)]
-    for width, n_images, batch in resnets:
-        resnet, xr = resnet19_setup(width, n_images)
-        tables.append(benchmark_inference(resnet, xr, 4, {"forced plan": PlannedExit(quantile_plan)}, batch,
-                                          device, rounds, label=f"resnet19 x{width:g} (random)", progress=progress))
+    runs = [(resnet19_setup(width, n_images), batch, f"resnet19 x{width:g} (random)")
+            for width, n_images, batch in resnets]
+    runs += [(spikingjelly_setup(name, n_images), batch, f"spikingjelly {name} (random)")
+             for name, n_images, batch in spikingjelly]
+    for (net, xr), batch, label in runs:
+        tables.append(benchmark_inference(net, xr, 4, {"forced plan": PlannedExit(quantile_plan)}, batch,
+                                          device, rounds, label=label, progress=progress))
     return pd.concat(tables, ignore_index=True)

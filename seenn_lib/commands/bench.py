@@ -13,14 +13,14 @@ from ..plots import gpu_hours_per_table, layout_benchmark, neuron_benchmark, thr
 from ..results import figures_dir, save_table, write_outputs
 
 INFERENCE_COLUMNS = ["model", "method", "batch_size", "avg_timesteps", "images_per_s", "fraction_of_ideal",
-                     "vs_one_at_a_time", "energy_uj"]
+                     "fraction_of_ideal_speedup", "vs_one_at_a_time", "energy_uj"]
 
 
 def inference(args) -> list[Path]:
     summary = environment_for_run(args.device)
     resnets = DEFAULT_RESNETS if args.resnet is None else args.resnet
     df = run_inference_bench(args.profile, args.alphas, args.batch_size, args.images, resnets, args.device,
-                             args.rounds)
+                             args.rounds, spikingjelly=args.model)
     targets = inference_targets(df)
     print(df[INFERENCE_COLUMNS].to_string(index=False))
     print(targets.to_string(index=False))

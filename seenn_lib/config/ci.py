@@ -26,7 +26,9 @@ PROFILE = Profile(
     groups={"main": {"SEENN-I": "direct"}, "table1": {"direct": "direct"}, "conversion": {"qcfs": "qcfs"},
             "imagenet": {"ResNet-34": "imagenet_resnet34", "SEW-ResNet-34": "imagenet_sew_resnet34"},
             "dvs": {"VGGSNN": "dvs_vggsnn"}, "seenn2": {"SEENN-II": "seenn2"}},
-    # the benchmark notebook times fewer images, one α and one round
-    notebook_parameters={"06_throughput_energy": {"images": 256, "alphas": [0.9], "rounds": 1}},
+    # the benchmark notebook times fewer images, one α and one round; notebook 21 trains and measures less
+    notebook_parameters={"06_throughput_energy": {"images": 256, "alphas": [0.9], "rounds": 1},
+                         "21_bring_your_own_snn": {"train_samples": 1000, "train_steps": 30, "test_samples": 300,
+                                                   "bench_images": 128, "rounds": 1, "eval_samples": 100}},
     start_first=("01", "11", "12", "08"),  # smoke's chains
 )

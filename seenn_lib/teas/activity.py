@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ..config import ACTIVITY_MEASURES
 from ..layers import SpikingNet
-from .network import TemporalAdaptiveNet, activity_measure, input_noise, layer_names, run_adaptive
+from .network import activity_measure, input_noise, layer_names, run_fixed_t
 
 
 def activity_column(measure: str) -> str:
@@ -56,19 +56,20 @@ def rank_correlation(a: Sequence[float], b: Sequence[float]) -> float:
 
 def vulnerability_table(snn: SpikingNet, time_steps: int, dataset, magnitudes: Sequence[float] = (0.1,),
                         device="cpu", batch_size: int = 256, seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """TEAS Fig. 3: for each noise magnitude u and spiking layer, accuracy with noise of std u·V_th (the
-    layer's firing threshold, input_noise) on that layer's input current only, beside the layer's activity
-    (both measures) in the clean network. One tidy row per (u, layer)."""
-    net = TemporalAdaptiveNet(snn, [time_steps] * len(snn.neurons()))
-    clean_correct, activity, neurons = run_adaptive(net, dataset, device, batch_size, progress, "clean")
-    summary = layer_summary(activity_table(activity, neurons, net.time_steps, layer_names(snn)))
+    """TEAS Fig. 3 on a registry model or an adapted network (seenn_lib.adapters): for each noise magnitude u
+    and spiking layer, accuracy with noise of std u·V_th (the layer's firing threshold, input_noise) on that
+    layer's input current only, beside the layer's activity (both measures) in the clean network. One tidy
+    row per (u, layer)."""
+    clean_correct, activity, neurons = run_fixed_t(snn, time_steps, dataset, device, batch_size, progress, "clean")
+    layers = snn.neurons()
+    summary = layer_summary(activity_table(activity, neurons, [time_steps] * len(layers), layer_names(snn)))
     summary["accuracy_clean"] = clean_correct.float().mean().item() * 100
     tables = []
     for magnitude in magnitudes:
         noisy = []
-        for neuron in tqdm(net.neurons(), desc=f"noise u={magnitude}", disable=not progress):
+        for neuron in tqdm(layers, desc=f"noise u={magnitude}", disable=not progress):
             with input_noise(neuron, magnitude, seed):
-                correct, _, _ = run_adaptive(net, dataset, device, batch_size, False)
+                correct, _, _ = run_fixed_t(snn, time_steps, dataset, device, batch_size, False)
             noisy.append(correct.float().mean().item() * 100)
         tables.append(summary.assign(noise=magnitude, accuracy_noisy=noisy))
     table = pd.concat(tables, ignore_index=True)

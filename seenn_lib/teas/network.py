@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from ..config import ACTIVITY_MEASURES, CODINGS
 from ..data import make_loader
+from ..adapters import AdaptedNet, threshold
 from ..devices import place, resolve_device
 from ..layers import SpikingNet, repeat_time
 from ..neurons import SpikingNeuron
@@ -159,19 +160,21 @@ def layer_parameters(snn: SpikingNet, x_seq: torch.Tensor) -> list[int]:
 
 
 @contextmanager
-def input_noise(neuron: SpikingNeuron, magnitude: float, seed: int = 0):
-    """Add magnitude · V_th · N(0, 1) to one spiking layer's input current while the context is open (TEAS
-    §3.1): the noise is in units of that layer's firing threshold, so a converted SNN (V_th = λ, one per layer)
-    and a directly trained one (V_th = 1) see the same relative disturbance at the same magnitude."""
+def input_noise(neuron: nn.Module, magnitude: float, seed: int = 0):
+    """Add magnitude · V_th · N(0, 1) to one spiking layer's input current (ours or SpikingJelly's) while the
+    context is open (TEAS §3.1): the noise is in units of that layer's firing threshold, so a converted SNN
+    (V_th = λ, one per layer) and a directly trained one (V_th = 1) see the same relative disturbance at the
+    same magnitude."""
     if magnitude < 0:
         raise ValueError(f"noise magnitude must be >= 0, got {magnitude}")
     generators: dict = {}
+    v_th = threshold(neuron)
 
     def add(module, inputs):
         x = inputs[0]
         gen = generators.setdefault(x.device, torch.Generator(device=x.device).manual_seed(seed))
         noise = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
-        return (x + noise * (magnitude * neuron.v_th),)
+        return (x + noise * (magnitude * v_th),)
 
     handle = neuron.register_forward_pre_hook(add)
     try:
@@ -192,3 +195,41 @@ def run_adaptive(net: TemporalAdaptiveNet, dataset, device="cpu", batch_size: in
         correct.append((out.mean(0).argmax(-1) == y.to(device)).cpu())
         activity.append(torch.stack(net.activity, 1).float().cpu())
     return torch.cat(correct), torch.cat(activity), torch.tensor(net.neurons_per_layer)
+
+
+@torch.no_grad()
+def run_stepwise(net: AdaptedNet, time_steps: int, dataset, device="cpu", batch_size: int = 256,
+                 progress: bool = True, desc: str = "activity") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """run_adaptive for an adapted network (seenn_lib.adapters), every layer at `time_steps`, through its own
+    forward: (correct [N] bool, activity [N, L] spikes/step (Eq. 2), neurons [L]), from hooks on net.neurons()."""
+    device = resolve_device(device)
+    place(net, device).eval()
+    neurons = net.neurons()
+    time_major = getattr(net, "step_mode", "s") == "m"  # a multi-step neuron emits [T, B, ...] in one call
+    correct, activity, sizes = [], [], [0] * len(neurons)
+    for x, y in tqdm(make_loader(dataset, batch_size, shuffle=False), desc=desc, disable=not progress, leave=False):
+        spikes = torch.zeros(len(x), len(neurons), device=device)
+
+        def count(layer, module, inputs, out):
+            per_sample = out.flatten(2).sum((0, 2)) if time_major else out.flatten(1).sum(1)
+            spikes[:, layer] += per_sample
+            sizes[layer] = out[0, 0].numel() if time_major else out[0].numel()
+        hooks = [n.register_forward_hook(partial(count, layer)) for layer, n in enumerate(neurons)]
+        try:
+            out = net(repeat_time(x.to(device), time_steps))
+        finally:
+            for hook in hooks:
+                hook.remove()
+        correct.append((out.mean(0).argmax(-1) == y.to(device)).cpu())
+        activity.append((spikes / time_steps).cpu())
+    return torch.cat(correct), torch.cat(activity), torch.tensor(sizes)
+
+
+def run_fixed_t(snn: SpikingNet, time_steps: int, dataset, device="cpu", batch_size: int = 256,
+                progress: bool = True, desc: str = "activity") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(correct, activity [N, L], neurons [L]) with every spiking layer at `time_steps`: a registry model through
+    TemporalAdaptiveNet (run_adaptive), an adapted network step by step (run_stepwise)."""
+    if isinstance(snn, AdaptedNet):
+        return run_stepwise(snn, time_steps, dataset, device, batch_size, progress, desc)
+    net = TemporalAdaptiveNet(snn, [time_steps] * len(snn.neurons()))
+    return run_adaptive(net, dataset, device, batch_size, progress, desc)

@@ -19,7 +19,7 @@ from .timing import (PeakTensorMemory, environment, environment_for_run, interle
 __all__ = [
     "DEFAULT_RESNETS", "add_ratios", "benchmark_inference", "benchmark_layout", "benchmark_neurons",
     "benchmark_training_step", "engine_energy", "environment", "environment_for_run", "inference_targets",
-    "interleaved_seconds", "layout_ratios", "method_job", "neuron_implementations", "peak_memory_mb", "PeakTensorMemory",
-    "quantile_plan", "resnet19_setup", "run_inference_bench", "smoke_setup", "spikingjelly_lif",
+    "interleaved_seconds", "layout_ratios", "method_job", "neuron_implementations", "peak_memory_mb",
+    "PeakTensorMemory", "quantile_plan", "resnet19_setup", "run_inference_bench", "smoke_setup", "spikingjelly_lif",
     "steady_cpu_allocator",
 ]

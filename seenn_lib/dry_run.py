@@ -24,6 +24,7 @@ from .checkpoints import LAYOUTS, official_state_dict
 from .config import DRY_RUNS, DryRun, get_config, get_profile, group, notebook_parameters
 from .data import DEFAULT_ROOT, dataset_spec
 from .data.standins import make_paper_standins
+from .devices import resolve_device
 from .models import create_model
 from .notebooks import markdown_table, run_all, select
 
@@ -80,12 +81,13 @@ def run(profile: str = "paper", device: str = "cpu", data_root: str | Path | Non
         only: list[str] | None = None, budget: bool = True, out: Path = DRY_RUN) -> pd.DataFrame:
     """The whole dry run, everything under `out` (its data root by default, cache, figures, executed notebooks);
     returns the notebooks' log (both passes). Inputs are checked before any work."""
+    device = str(resolve_device(device))  # "auto" becomes what it means; a missing GPU fails here
     name, cut = dry_run_of(profile, device)
     books = select(only)
     if jobs < 1:
         raise ValueError(f"jobs (notebooks run at once) must be >= 1, got {jobs}")
-    out, start = Path(out), time.perf_counter()
-    data_root = Path(data_root or out / "data")
+    out, start = Path(out).resolve(), time.perf_counter()
+    data_root = Path(data_root or out / "data").resolve()  # the kernels run in notebooks/
     make_paper_standins(data_root, DEFAULT_ROOT)
     os.environ.update({"SEENN_DATA": str(data_root), "SEENN_CACHE": str(out / "cache"),
                        "SEENN_FIGURES": str(out / "figures")})

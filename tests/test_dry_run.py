@@ -2,6 +2,7 @@
 any work, real dataset folders are never touched, and (slow) a reduced dry run of the paper profile's notebooks 01
 and 05 runs end to end through the same code as `reproduce --profile paper --dry-run`."""
 import pytest
+import torch
 
 from seenn_lib import dry_run
 from seenn_lib.artifacts import artifact_dir, load_cached
@@ -21,11 +22,14 @@ def test_the_dry_run_profile_is_the_paper_s_with_only_the_stated_cuts(name):
         for run_name, cfg in runs.items():
             real = getattr(paper, table)[run_name]
             batch = min(real.batch_size, cut.batch_cap) if cut.batch_cap else real.batch_size
-            assert cfg == real.with_(epochs=cut.steps, batch_size=batch, train_subset=batch,
-                                     test_subset=cut.eval_samples), run_name
+            tests = cut.imagenet_eval_samples if real.dataset == "imagenet" and cut.imagenet_eval_samples else \
+                cut.eval_samples
+            assert cfg == real.with_(epochs=cut.steps, batch_size=batch, train_subset=batch, test_subset=tests), run_name
     assert dry.teas.time_steps == paper.teas.time_steps == 2048 and dry.teas.lam == paper.teas.lam
     assert dry.seenn2_betas == paper.seenn2_betas and dry.groups == paper.groups and dry.papers_data
     assert any("capped at 8" in line for line in DRY_RUNS["paper"]["cpu"][1].cuts())
+    assert not any("capped" in line for line in DRY_RUNS["paper"]["cuda"][1].cuts())
+    assert "time_steps" not in get_profile("paper-dry-run").notebook_parameters["11_teas_vulnerable_layers"]
 
 
 def test_only_the_paper_profile_has_a_dry_run(capsys):
@@ -35,6 +39,9 @@ def test_only_the_paper_profile_has_a_dry_run(capsys):
         main(["reproduce", "--profile", "paper", "--data-root", "somewhere"])
     with pytest.raises(SystemExit, match="matches no notebook"):
         main(["reproduce", "--profile", "paper", "--dry-run", "--only", "99"])
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="no CUDA GPU is visible"):
+            main(["reproduce", "--profile", "paper", "--dry-run", "--device", "cuda"])
 
 
 def test_a_data_root_with_a_real_dataset_is_refused_and_left_as_it_was(tmp_path):

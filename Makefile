@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PROFILE ?= smoke
 DEVICE ?= cpu
 
-.PHONY: setup reproduce test lab explorer lock gpu-check
+.PHONY: setup reproduce test lab explorer lock gpu-check paper-dry-run
 setup: $(VENV)/.installed data/FashionMNIST/raw/t10k-labels-idx1-ubyte
 
 $(VENV)/.installed: pyproject.toml requirements.lock scripts/setup.sh scripts/jupyterlab-overrides.json
@@ -30,6 +30,11 @@ lab: setup
 # notebook 16's sliders as a Voila dashboard
 explorer: setup
 	$(PY) -m seenn_lib explorer --profile $(PROFILE) --device $(DEVICE)
+
+# the paper profile's whole code path, a few steps and inputs each, on stand-ins (build/dry-run/figures/REPORT.md);
+# run it before gpu-check and the real run (README, "On a GPU")
+paper-dry-run: setup
+	$(PY) -m seenn_lib reproduce --profile paper --dry-run --device $(DEVICE)
 
 # on a GPU machine (<= 8 minutes): GPU tests, both benchmarks, projected GPU-hours per paper table
 GPU_DEVICE ?= cuda

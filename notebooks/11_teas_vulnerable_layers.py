@@ -30,6 +30,7 @@ profile = "smoke"
 device = "cpu"
 magnitudes = [0.1, 1.0]  # noise std in units of each layer's firing threshold V_th
 eval_samples = 2000  # test samples (0: the whole test set, as the paper)
+time_steps = 0  # T of every layer (0: the profile's TEAS T, as the paper)
 seed = 0
 
 # %%
@@ -45,6 +46,7 @@ from seenn_lib.results import save_claims, save_figure, save_table
 tcfg = get_profile(profile).teas
 cfg = get_config(profile, tcfg.experiment)
 snn, t_max = pretrained_snn(cfg, tcfg, device)
+t_max = time_steps or t_max
 test_ds = evaluation_set(cfg, eval_samples)
 act = activity_column(tcfg.activity)  # the activity_table column behind the figure: "activity" (Eq. 2) or "rate"
 print(f"{cfg.model} on {cfg.dataset}, T = {t_max} in every layer, {len(test_ds)} test samples, #Act = {act}")

@@ -293,3 +293,20 @@ def load_official(path, source: str, model: str, num_classes: int, **kw) -> nn.M
                          f"(one of {', '.join(map(repr, SOURCES))})") from None
     net.load_state_dict(fitted)
     return net.eval()
+
+
+def official_state_dict(net: nn.Module, source: str, model: str) -> dict[str, torch.Tensor]:
+    """`net` (our registry `model`, built with the layout's switches) as a state dict in `source`'s official key
+    layout: load_official's renaming inverted, each key under its longest prefix of ours (a whole key, or ending
+    at a '.'). Tensors the official code keeps twice are written once, conv biases not at all, scalars with the
+    shape [1] of the QCFS code's thresholds: the forms load_official reads. The paper profile's dry run writes
+    these from random models to exercise the import path."""
+    pairs = {ours: theirs for theirs, ours in layout_of(source, model).pairs(net) if ours is not DROP}
+    official = {}
+    for key, value in net.state_dict().items():
+        prefix = key if key in pairs else max((p for p in pairs if p.endswith(".") and key.startswith(p)),
+                                              key=len, default=None)
+        if prefix is None:
+            raise ValueError(f"our {model!r} has {key!r}, which {layout_of(source, model).network} does not name")
+        official[pairs[prefix] + key[len(prefix):]] = value.reshape(1) if value.dim() == 0 else value
+    return official

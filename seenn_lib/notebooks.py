@@ -150,19 +150,22 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str
     return log
 
 
-def run_all(books: list[Path], params: dict[Path, dict], jobs: int, first: tuple[str, ...], desc: str) -> list[dict]:
-    """run_logged for each book, `jobs` at once, each once all it needs are done (failed or not), in
-    start_order(books, first); each kernel gets an equal share of the cores unless the user set
-    OMP_NUM_THREADS. The rows, in the order of `books`, say when each started (seconds into the run)."""
+def run_all(books: list[Path], params: dict[Path, dict], jobs: int, first: tuple[str, ...], desc: str,
+            env: dict[str, str] | None = None, build: Path = BUILD) -> list[dict]:
+    """run_logged for each book (into `build`, its kernel's environment ours plus `env`), `jobs` at once, each
+    once all it needs are done (failed or not), in start_order(books, first); each kernel gets an equal share of
+    the cores unless the user set OMP_NUM_THREADS. The rows, in the order of `books`, say when each started
+    (seconds into the run)."""
     threads = {} if jobs == 1 or "OMP_NUM_THREADS" in os.environ else {
         "OMP_NUM_THREADS": str(max(1, usable_cores() // jobs))}
+    env = {**(env or {}), **threads}
     deps, order = needs(books), start_order(books, first)
     rows, running, started = {}, {}, {}
     clock, bar = time.perf_counter(), tqdm(total=len(books), desc=desc)
     with ThreadPoolExecutor(jobs) as pool:
         while len(rows) < len(books):
             for book in [b for b in order if b not in started and deps[b] <= set(rows)][:jobs - len(running)]:
-                running[pool.submit(run_logged, book, params[book], threads)] = book
+                running[pool.submit(run_logged, book, params[book], env, build)] = book
                 started[book] = round(time.perf_counter() - clock, 1)
             bar.set_postfix_str(" + ".join(b.stem[:2] for b in running.values()))
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -201,24 +204,25 @@ def start_order(books: list[Path], first: tuple[str, ...] = ()) -> list[Path]:
     return sorted(books, key=lambda b: (rank.get(b.stem[:2], len(first)), b.stem))
 
 
-def run_logged(book: Path, parameters: dict, env: dict[str, str] | None = None) -> dict:
-    """Run one notebook (its kernel's environment: ours plus `env`) and keep going if it fails: its status,
-    wall time and the `kind/key` of every cached artifact it read or wrote."""
-    BUILD.mkdir(parents=True, exist_ok=True)
-    artifact_log, kernel_log = BUILD / f"{book.stem}.artifacts.jsonl", BUILD / f"{book.stem}.kernel.log"
+def run_logged(book: Path, parameters: dict, env: dict[str, str] | None = None, build: Path = BUILD) -> dict:
+    """Run one notebook into `build` (its kernel's environment: ours plus `env`) and keep going if it fails: its
+    status, wall time and the `kind/key` of every cached artifact it read or wrote."""
+    build.mkdir(parents=True, exist_ok=True)
+    artifact_log, kernel_log = build / f"{book.stem}.artifacts.jsonl", build / f"{book.stem}.kernel.log"
     artifact_log.unlink(missing_ok=True)
     start = time.perf_counter()
     try:
-        run_notebook(book, parameters, env={**(env or {}), ARTIFACT_LOG: str(artifact_log)}, kernel_log=kernel_log)
+        run_notebook(book, parameters, build, env={**(env or {}), ARTIFACT_LOG: str(artifact_log)},
+                     kernel_log=kernel_log)
         status, error = "ok", ""
     except Exception as err:  # report and continue with the next notebook
         status, error = "failed", str(err).strip().splitlines()[-1][:300] if str(err).strip() else repr(err)
-        error += f" (the kernel's own output: {kernel_log.relative_to(REPO_ROOT)})"
+        error += f" (the kernel's own output: {os.path.relpath(kernel_log, REPO_ROOT)})"
     return {"notebook": book.stem, "status": status, "seconds": round(time.perf_counter() - start, 1),
             "error": error, "artifacts": provenance.logged_artifacts(artifact_log)}
 
 
-def _markdown_table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, r in df.iterrows():
@@ -253,7 +257,7 @@ def _ledger_lines(profile: str) -> list[str]:
     parts = ["## The papers' claims on this run", "",
              "Each claim of `data/paper_claims.csv` judged by its rule on the quantities the notebooks computed "
              "(a claim counts as reproduced when every experiment it was checked on meets the rule).", "",
-             _markdown_table(counts), ""]
+             markdown_table(counts), ""]
     missed = rows[rows.verdict == claims.NOT_REPRODUCED]
     if len(missed):
         parts += ["Not reproduced, and why:", ""]
@@ -262,7 +266,7 @@ def _ledger_lines(profile: str) -> list[str]:
         parts.append("")
     table = rows[["claim_id", "paper", "source", "statement", "experiment", "ours", "rule", "paper_value",
                   "verdict", "note"]]
-    return parts + [_markdown_table(table), ""]
+    return parts + [markdown_table(table), ""]
 
 
 def write_report(log: pd.DataFrame, facts: dict) -> Path:
@@ -271,11 +275,11 @@ def write_report(log: pd.DataFrame, facts: dict) -> Path:
     out = figures_dir()
     parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_ledger_lines(facts["profile"]),
              "## This run", "", *_provenance_lines(facts), "",
-             _markdown_table(log.assign(artifacts=log["artifacts"].map(", ".join))), ""]
+             markdown_table(log.assign(artifacts=log["artifacts"].map(", ".join))), ""]
     for _, row in log.iterrows():
         parts += [f"## {row['notebook']} — {row['status']}", ""]
         for table in sorted(out.glob(f"{row['notebook'][:2]}_*vs_paper.csv")):
-            parts += [_markdown_table(pd.read_csv(table)), ""]
+            parts += [markdown_table(pd.read_csv(table)), ""]
         for png in sorted(out.glob(f"{row['notebook'][:2]}_*.png")):
             parts += [f"![{png.stem}]({png.name})", ""]
     return atomic_write(out / "REPORT.md", lambda tmp: Path(tmp).write_text("\n".join(parts)))

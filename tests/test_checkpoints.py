@@ -12,7 +12,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from seenn_lib import pipelines
-from seenn_lib.checkpoints import checkpoint_identity, load_official, read_state_dict
+from seenn_lib.checkpoints import checkpoint_identity, load_official, official_state_dict, read_state_dict
 from seenn_lib.config import TrainConfig
 from seenn_lib.conversion import convert
 from seenn_lib.data import DatasetSpec, register_dataset
@@ -190,6 +190,21 @@ def test_official_layout_loads_to_the_same_network(case, tmp_path):
     expected = _outputs(ours, shape)
     assert torch.allclose(_outputs(loaded, shape), expected, atol=1e-5)
     assert expected.flatten(0, 1).std(0).max() > 1e-3  # not a constant network: outputs vary over t or samples
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_written_official_state_dicts_use_the_official_keys_and_load_back(case, tmp_path):
+    """official_state_dict (the dry run's writer) against this file's independent mappings: every key it writes
+    is one the official code names, and load_official reads the file back to the same network."""
+    source, name, switches, kw, shape, rename = CASES[case]
+    torch.manual_seed(0)
+    ours = _excited(create_model(name, num_classes=10, in_channels=shape[1], **switches, **kw))
+    written = official_state_dict(ours, source, name)
+    assert set(written) <= {k for key in ours.state_dict() for k in rename(key)}
+    assert len(written) == len(ours.state_dict())
+    torch.save(written, tmp_path / "official.pth")
+    loaded = load_official(tmp_path / "official.pth", source, name, 10, in_channels=shape[1], **kw)
+    assert torch.equal(_outputs(loaded, shape), _outputs(ours, shape))
 
 
 def test_known_official_keys_are_in_the_layouts():

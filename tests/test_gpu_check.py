@@ -37,6 +37,7 @@ def test_projection_is_seconds_per_step_times_steps_times_epochs():
     assert costs.seconds_per_epoch.tolist() == pytest.approx((costs.seconds_per_step * steps).tolist())
     assert costs.gpu_hours.tolist() == pytest.approx((costs.seconds_per_epoch * costs.epochs / 3600).tolist())
     assert per_table(costs).gpu_hours.item() == pytest.approx(costs.gpu_hours.sum())
+    assert (costs.peak_memory_mb > 0).all()  # one step's activations, beyond the model and the batch
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from ..seenn2 import get_seenn2
 from ..train import Job, SupervisedJob, build_model, run_epoch
 from .inference import run_inference_bench
 from .neurons import benchmark_neurons
-from .timing import environment_for_run
+from .timing import environment_for_run, job_peak_memory_mb
 
 
 @dataclass(frozen=True)
@@ -112,16 +112,21 @@ def make_job(run: CostRun, cfg: TrainConfig, profile: str, data: TensorDataset, 
     return Seenn2Job(setup, 1.0, joint.to(device), data, UNUSED_CHECKPOINT)
 
 
+def train_steps(job: Job, opt, sched, n: int, device) -> None:
+    """n optimisation steps of `job` on its one generated batch."""
+    x, y = job.dataset.tensors
+    run_epoch(job.module, [(x, y)] * n, opt, sched, lambda xb, yb: job.batch_loss(job.module, xb, yb), device,
+              "gpu-check")
+
+
 def seconds_per_step(job: Job, device, seconds: float, max_steps: int) -> tuple[float, int]:
     """(wall seconds per optimisation step, steps timed): one warm-up step, then steps on one generated batch
     until `seconds` have passed or `max_steps` ran (at least 2)."""
     opt, sched = job.optimizer()
-    x, y = job.dataset.tensors
 
     def steps(n: int) -> float:
         start = time.perf_counter()
-        run_epoch(job.module, [(x, y)] * n, opt, sched, lambda xb, yb: job.batch_loss(job.module, xb, yb), device,
-                  "gpu-check")
+        train_steps(job, opt, sched, n, device)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         return time.perf_counter() - start
@@ -130,17 +135,24 @@ def seconds_per_step(job: Job, device, seconds: float, max_steps: int) -> tuple[
     return steps(n) / n, n
 
 
+def step_peak_memory_mb(job: Job, device) -> float:
+    """Peak memory (MB) of one optimisation step of `job` on its generated batch, beyond the model and data."""
+    opt, sched = job.optimizer()
+    return job_peak_memory_mb(lambda: train_steps(job, opt, sched, 1, device), device)
+
+
 def time_run(run: CostRun, profile: str, device, reduced: Reduced | None, seconds: float, max_steps: int) -> dict:
     cfg = shrink(run.cfg, reduced)
     job = make_job(run, cfg, profile, generated_data(cfg, cfg.batch_size, device), device)
     per_step, n = seconds_per_step(job, device, seconds, max_steps)
+    memory = step_peak_memory_mb(job, device)
     train_size = dataset_spec(run.cfg.dataset).train_size
     steps_per_epoch = math.ceil(train_size / run.cfg.batch_size)
     return {"table": run.table, "experiment": run.name, "model": run.cfg.model, "dataset": run.cfg.dataset,
             "time_steps": cfg.time_steps, "batch_size": cfg.batch_size, "steps_timed": n,
             "seconds_per_step": per_step, "steps_per_epoch": steps_per_epoch, "epochs": run.epochs,
             "seconds_per_epoch": per_step * steps_per_epoch,
-            "gpu_hours": per_step * steps_per_epoch * run.epochs / 3600, "note": run.note}
+            "gpu_hours": per_step * steps_per_epoch * run.epochs / 3600, "peak_memory_mb": memory, "note": run.note}
 
 
 def training_costs(profile: str = "paper", device="cuda", only=None, experiments=None, seconds: float = 8.0,
@@ -180,6 +192,9 @@ def gpu_check(device="cuda", only=None, experiments=None, seconds: float = 8.0, 
     """The whole check: {"summary": environment and GPU-test counts, "costs": one row per training run,
     "tables": GPU-hours per paper table, and the benchmarks' tables ("inference", "neurons")}."""
     device = resolve_device(device)
+    cost_runs("paper", only, experiments)  # a misnamed table or run fails here, before any work
+    if seconds <= 0:
+        raise ValueError(f"seconds per training run must be > 0, got {seconds}")
     reduced = None if device.type == "cuda" else Reduced()
     summary = {**environment_for_run(device), "reduced": reduced is not None}
     if run_tests:

@@ -18,24 +18,12 @@ from ..inference import ConfidenceExit, EngineResult, FixedT, PlannedExit, one_a
 from ..layers import repeat_time
 from ..models import create_model
 from ..train import train
-from .timing import PeakTensorMemory, interleaved_seconds
+from .timing import interleaved_seconds, job_peak_memory_mb
 
 
 def peak_memory_mb(model, x, t_max, spec, batch_size, device) -> float:
-    """Peak memory (MB) one run of a benchmark method allocates over what its model and data hold. CUDA: the
-    allocator's counter; CPU: PeakTensorMemory."""
-    device = resolve_device(device)
-    job = method_job(model, x, t_max, spec, batch_size)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        before = torch.cuda.memory_allocated(device)
-        job()
-        torch.cuda.synchronize(device)
-        return (torch.cuda.max_memory_allocated(device) - before) / 2**20
-    with PeakTensorMemory() as tracker:
-        job()
-    return tracker.peak / 2**20
+    """Peak memory (MB) one run of a benchmark method allocates over what its model and data hold."""
+    return job_peak_memory_mb(method_job(model, x, t_max, spec, batch_size), device)
 
 
 # ---- realised energy -------------------------------------------------------------------------------

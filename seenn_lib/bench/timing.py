@@ -87,6 +87,22 @@ class PeakTensorMemory(TorchDispatchMode):
         return out
 
 
+def job_peak_memory_mb(job: Callable[[], object], device) -> float:
+    """Peak memory (MB) one call of `job` allocates beyond what is allocated before it. CUDA: the allocator's
+    counter (torch.cuda.max_memory_allocated); CPU: PeakTensorMemory."""
+    device = resolve_device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        job()
+        torch.cuda.synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    with PeakTensorMemory() as tracker:
+        job()
+    return tracker.peak / 2**20
+
+
 # ---- output ----------------------------------------------------------------------------------------
 
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import pandas as pd
 
 from . import ci, mini, paper, smoke
+from .dry_run import CPU as DRY_RUN_CPU
+from .dry_run import GPU as DRY_RUN_GPU
+from .dry_run import DryRun, dry_run_profile
 from .schema import ACTIVITY_MEASURES, CODINGS, IF_RESETS, LOSS_NAMES, PolicySpec, Profile, TeasConfig, TrainConfig
 
-PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini": mini.PROFILE, "paper": paper.PROFILE}
+PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini": mini.PROFILE, "paper": paper.PROFILE,
+                                "paper-dry-run": dry_run_profile(paper.PROFILE, DRY_RUN_GPU),
+                                "paper-dry-run-cpu": dry_run_profile(paper.PROFILE, DRY_RUN_CPU)}
+# the profile whose dry run `reproduce --dry-run` runs, by the device it runs on (see config.dry_run)
+DRY_RUNS: dict[str, dict[str, tuple[str, DryRun]]] = {
+    "paper": {"cuda": ("paper-dry-run", DRY_RUN_GPU), "cpu": ("paper-dry-run-cpu", DRY_RUN_CPU)}}
 
 # T_max at which SNNs converted from QCFS ANNs are evaluated, per dataset: SEENN Tables 2-3 (8 on CIFAR,
 # 64 on ImageNet); 32 on Fashion-MNIST for the smoke/ci curves of T = 2..32.
@@ -94,6 +102,7 @@ def conversion_match_t(cfg: TrainConfig) -> int:
 
 
 __all__ = ["ACTIVITY_MEASURES", "CODINGS", "CONVERSION_EXIT_T_MAX", "CONVERSION_MATCH_T", "CONVERSION_T_MAX",
-           "IF_RESETS", "LOSS_NAMES", "PROFILES", "PolicySpec", "Profile", "TeasConfig", "TrainConfig",
+           "DRY_RUNS", "DryRun", "IF_RESETS", "LOSS_NAMES", "PROFILES", "PolicySpec", "Profile", "TeasConfig",
+           "TrainConfig",
            "conversion_match_t", "conversion_t_max", "exit_t_max", "experiment_of", "get_config", "get_profile",
            "group", "list_profiles", "notebook_parameters", "profile_configs", "profile_table"]

@@ -5,7 +5,9 @@ dataset's on-disk layout and read by that dataset's own loader and transforms (D
   standin-imagenet     an ImageFolder tree train/ val/ of 64x64 RGB JPEGs, one wnid-named folder per class
   standin-cifar10-dvs  SpikingJelly's events_np/<class>/*.npz (t, x, y, p) from simulated saccades
 
-Each is made once under <data root>/<name>/: written to a temporary sibling, then renamed (all or nothing)."""
+Each is made once under <data root>/<name>/: written to a temporary sibling, then renamed (all or nothing).
+For the paper profile's dry run, make_paper_standins writes them (and a CIFAR-100 stand-in) where the real
+datasets would be, under the dry run's own data root."""
 from __future__ import annotations
 
 import pickle
@@ -64,23 +66,47 @@ def tint(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return table.reshape(n * 256, 3)[index].reshape(*gray.shape, 3)
 
 
-def write_cifar10_standin(folder: Path, train: Source, test: Source, seed: int = 0) -> None:
-    """CIFAR-10's python-pickle batches: data_batch_1..5 and test_batch hold "data" (uint8 [N, 3072], the
-    red, green and blue 32x32 planes row by row) and "labels"; batches.meta the class names."""
-    rng, out = np.random.default_rng(seed), folder / "cifar-10-batches-py"
-    out.mkdir(parents=True)
+def _cifar_rows(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """uint8 [N, 28, 28] -> CIFAR's rows, uint8 [N, 3072]: padded to 32x32, tinted, the red, green and blue
+    planes row by row."""
+    padded = np.pad(images, ((0, 0), (CIFAR_PAD, CIFAR_PAD), (CIFAR_PAD, CIFAR_PAD)))
+    return tint(padded, rng).transpose(0, 3, 1, 2).reshape(len(images), -1)
+
+
+def write_cifar10_standin(out: Path, train: Source, test: Source, seed: int = 0) -> None:
+    """CIFAR-10's python-pickle batches in `out` (a cifar-10-batches-py folder): data_batch_1..5 and test_batch
+    hold "data" (uint8 [N, 3072]) and "labels"; batches.meta the class names."""
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
     train = (train[0][:CIFAR_TRAIN], train[1][:CIFAR_TRAIN])
     parts = [(f"data_batch_{i + 1}", "train", idx)
              for i, idx in enumerate(np.array_split(np.arange(len(train[1])), CIFAR_BATCHES))]
     for name, split, idx in parts + [("test_batch", "test", np.arange(len(test[1])))]:
         images, labels = train if split == "train" else test
-        padded = np.pad(images[idx], ((0, 0), (CIFAR_PAD, CIFAR_PAD), (CIFAR_PAD, CIFAR_PAD)))
-        data = tint(padded, rng).transpose(0, 3, 1, 2).reshape(len(idx), -1)
         entry = {"batch_label": f"{name} of the Fashion-MNIST stand-in", "labels": labels[idx].tolist(),
-                 "data": data, "filenames": [f"fashion_mnist_{split}_{i:05d}.png" for i in idx]}
+                 "data": _cifar_rows(images[idx], rng),
+                 "filenames": [f"fashion_mnist_{split}_{i:05d}.png" for i in idx]}
         (out / name).write_bytes(pickle.dumps(entry))
     meta = {"num_cases_per_batch": len(parts[0][2]), "label_names": list(FASHION_CLASSES), "num_vis": 3072}
     (out / "batches.meta").write_bytes(pickle.dumps(meta))
+
+
+def write_cifar100_standin(out: Path, train: Source, test: Source, seed: int = 0) -> None:
+    """CIFAR-100's python-pickle files in `out` (a cifar-100-python folder): train and test hold "data",
+    "fine_labels" and "coarse_labels"; meta the names. The coarse label is the Fashion-MNIST class, the fine
+    label one of ten sub-classes of it by image index: only the paper profile's dry run reads this stand-in, to
+    exercise CIFAR-100's loader and 100-way models, so its fine labels need not be learnable."""
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (images, labels) in (("train", (train[0][:CIFAR_TRAIN], train[1][:CIFAR_TRAIN])), ("test", test)):
+        fine = (10 * labels + np.arange(len(labels)) % 10).tolist()
+        entry = {"batch_label": f"{name} of the Fashion-MNIST stand-in", "fine_labels": fine,
+                 "coarse_labels": labels.tolist(), "data": _cifar_rows(images, rng),
+                 "filenames": [f"fashion_mnist_{name}_{i:05d}.png" for i in range(len(labels))]}
+        (out / name).write_bytes(pickle.dumps(entry))
+    fine_names = [f"{c} {k}" for c in FASHION_CLASSES for k in range(10)]
+    (out / "meta").write_bytes(pickle.dumps({"fine_label_names": fine_names,
+                                             "coarse_label_names": list(FASHION_CLASSES)}))
 
 
 def write_imagenet_standin(folder: Path, train: Source, test: Source, n_train: int = IMAGENET_TRAIN,
@@ -196,10 +222,42 @@ def write_dvs_standin(folder: Path, train: Source, test: Source, per_class: int 
 
 
 STANDINS: dict[str, Callable[[Path, Source, Source], None]] = {  # name -> writer(folder, train, test)
-    "standin-cifar10": write_cifar10_standin,
+    "standin-cifar10": lambda folder, train, test: write_cifar10_standin(folder / "cifar-10-batches-py", train, test),
     "standin-imagenet": write_imagenet_standin,
     "standin-cifar10-dvs": write_dvs_standin,
 }
+
+
+# the folder each paper dataset's loader reads under the data root -> the writer of its stand-in there. A dry run
+# reads a few batches of each, so they hold the first PAPER_STANDIN_IMAGES of Fashion-MNIST's training and test
+# images (20 recordings per class for CIFAR10-DVS): written in seconds rather than a minute.
+PAPER_LAYOUT: dict[str, Callable[[Path, Source, Source], None]] = {
+    "cifar-10-batches-py": write_cifar10_standin, "cifar-100-python": write_cifar100_standin,
+    "imagenet": write_imagenet_standin, "cifar10_dvs": partial(write_dvs_standin, per_class=20)}
+PAPER_STANDIN_IMAGES = (5_000, 1_000)
+STANDIN_MARK = ".seenn-standins"  # a data root whose dataset folders are stand-ins holds this file
+
+
+def make_paper_standins(root: Path, fashion_root: Path) -> list[Path]:
+    """Stand-ins of CIFAR-10, CIFAR-100, ImageNet and CIFAR10-DVS where the real datasets would be under `root`
+    (PAPER_LAYOUT), made from Fashion-MNIST under `fashion_root`, for the paper profile's dry run: its real
+    loaders read them. A root holding a real dataset's folder (one not made here) is refused: a dry run never
+    touches real data. Folders made by an earlier call are kept. Returns the four folders."""
+    root = Path(root)
+    real = [name for name in PAPER_LAYOUT if (root / name).exists() and not (root / STANDIN_MARK).is_file()]
+    if real:
+        raise ValueError(f"{root} holds {', '.join(real)}: real datasets' folders, which a dry run never writes to "
+                         "or reads; give --data-root an empty or new folder (default build/dry-run/data)")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / STANDIN_MARK).write_text("stand-ins made from Fashion-MNIST by seenn_lib.data.standins\n")
+    missing = [name for name in PAPER_LAYOUT if not (root / name).is_dir()]
+    if missing:
+        train, test = _fashion_mnist("the paper datasets' stand-ins", Path(fashion_root))
+        n_train, n_test = PAPER_STANDIN_IMAGES
+        train, test = (train[0][:n_train], train[1][:n_train]), (test[0][:n_test], test[1][:n_test])
+        for name in missing:
+            _write_atomically(root / name, lambda tmp, name=name: PAPER_LAYOUT[name](tmp, train, test))
+    return [root / name for name in PAPER_LAYOUT]
 
 
 def _fashion_mnist(name: str, root: Path) -> tuple[Source, Source]:

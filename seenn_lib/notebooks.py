@@ -193,9 +193,10 @@ def needs(books: list[Path]) -> dict[Path, set[Path]]:
     direct = {b: ({o for o in books if o != b} if NEEDS.get(b.stem[:2]) == ("*",)
                   else {by_number[n] for n in NEEDS.get(b.stem[:2], ()) if n in by_number}) for b in books}
     closed = {}
-    for book in books:  # number order: a notebook's needs are closed before it
+    # number order, those that need every other one ("*", the report) last: a notebook's needs are closed before it
+    for book in sorted(books, key=lambda b: NEEDS.get(b.stem[:2]) == ("*",)):
         closed[book] = set(direct[book]).union(*(closed[d] for d in direct[book]))
-    return closed
+    return {book: closed[book] for book in books}
 
 
 def start_order(books: list[Path], first: tuple[str, ...] = ()) -> list[Path]:

@@ -65,6 +65,13 @@ def test_needs_name_earlier_notebooks_so_number_order_is_a_valid_sequence():
         assert needed == ("*",) or all(n in numbers and n < book for n in needed), (book, needed)
 
 
+def test_the_report_waits_for_every_other_notebook_whatever_its_number():
+    books = list_notebooks()
+    report = next(b for b in books if b.stem.startswith("20"))
+    assert any(b.stem > report.stem for b in books)  # 21 comes after the report in number order
+    assert needs(books)[report] == set(books) - {report}
+
+
 def test_start_order_takes_the_profiles_first_notebooks_then_number_order():
     books = list_notebooks()
     order = [b.stem[:2] for b in start_order(books, ("11", "01"))]

@@ -14,10 +14,14 @@ ARGV = {"data": ["data", "fashion-mnist"], "train": ["train"], "evaluate": ["eva
         "bench layout": ["bench", "layout"], "gpu-check": ["gpu-check"]}
 
 
+def in_fresh_interpreter(code: str) -> str:
+    """What `code` prints, run in a new Python process (so that nothing this test process imported counts)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_the_dataset_names_are_the_registry_s():
     """In a fresh interpreter: other tests register datasets of their own in this one."""
-    probe = "from seenn_lib.data import list_datasets; print(' '.join(list_datasets()))"
-    registered = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    registered = in_fresh_interpreter("from seenn_lib.data import list_datasets; print(' '.join(list_datasets()))")
     assert sorted(DATASETS) == sorted(registered.split())
 
 
@@ -28,16 +32,14 @@ def test_every_subcommand_names_a_handler_that_exists(command):
 
 
 def test_help_loads_neither_torch_nor_matplotlib():
-    probe = ("import sys, contextlib, io\nfrom seenn_lib.cli import main\n"
-             "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])\n"
-             "print(sorted(m for m in ('torch', 'matplotlib', 'seaborn', 'pandas') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert in_fresh_interpreter(
+        "import sys, contextlib, io\nfrom seenn_lib.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])\n"
+        "print(sorted(m for m in ('torch', 'matplotlib', 'seaborn', 'pandas') if m in sys.modules))") == "[]"
 
 
 def test_the_data_command_does_not_load_the_benchmarks_or_plots():
-    probe = ("import sys\nimport seenn_lib.commands.data\n"
-             "print(sorted(m for m in sys.modules if m.startswith(('seenn_lib.bench', 'seenn_lib.plots', "
-             "'seenn_lib.train', 'matplotlib'))))")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert in_fresh_interpreter(
+        "import sys\nimport seenn_lib.commands.data\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('seenn_lib.bench', 'seenn_lib.plots', "
+        "'seenn_lib.train', 'matplotlib'))))") == "[]"

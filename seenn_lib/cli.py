@@ -63,13 +63,14 @@ def add_suite_parsers(sub) -> None:
     r.add_argument("--device", default="cpu")
     r.add_argument("--jobs", type=int, default=0,
                    help="notebooks run at once (default 0: two on a CPU with >= 2 cores, one on a GPU)")
-    r.add_argument("--dry-run", action="store_true",
+    # --dry-run swaps the handler, so a plain run's coordinator imports nothing of the dry run (torch among it)
+    r.add_argument("--dry-run", action="store_const", dest="handler", const="dry_run:reproduce",
+                   default="suite:reproduce",
                    help="the paper profile's code path, a few steps and inputs each, on stand-ins (build/dry-run/)")
     r.add_argument("--data-root", type=Path, default=None,
                    help="with --dry-run: where the stand-ins go, in the real datasets' layouts (default "
                         "build/dry-run/data; a folder holding a real dataset is refused)")
     r.add_argument("--skip-budget", action="store_true", help="with --dry-run: skip timing every training run")
-    r.set_defaults(handler="suite:reproduce")
     e = sub.add_parser("explorer", help="serve notebook 16's sliders as a Voila dashboard")
     e.add_argument("--profile", default="smoke")
     e.add_argument("--device", default="cpu")

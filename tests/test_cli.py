@@ -9,7 +9,8 @@ import pytest
 from seenn_lib.cli import DATASETS, build_parser
 
 ARGV = {"data": ["data", "fashion-mnist"], "train": ["train"], "evaluate": ["evaluate"],
-        "train-seenn2": ["train-seenn2", "--beta", "1"], "reproduce": ["reproduce"], "explorer": ["explorer"],
+        "train-seenn2": ["train-seenn2", "--beta", "1"], "reproduce": ["reproduce"],
+        "reproduce --dry-run": ["reproduce", "--dry-run"], "explorer": ["explorer"],
         "bench inference": ["bench", "inference"], "bench neurons": ["bench", "neurons"],
         "bench layout": ["bench", "layout"], "gpu-check": ["gpu-check"]}
 
@@ -36,6 +37,14 @@ def test_help_loads_neither_torch_nor_matplotlib():
         "import sys, contextlib, io\nfrom seenn_lib.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])\n"
         "print(sorted(m for m in ('torch', 'matplotlib', 'seaborn', 'pandas') if m in sys.modules))") == "[]"
+
+
+def test_only_a_dry_run_loads_the_dry_run():
+    parse = build_parser().parse_args
+    assert parse(["reproduce"]).handler == "suite:reproduce"
+    assert parse(["reproduce", "--dry-run"]).handler == "dry_run:reproduce"
+    assert in_fresh_interpreter("import sys\nimport seenn_lib.commands.suite\n"
+                                "print(sorted(m for m in ('torch', 'seenn_lib.dry_run') if m in sys.modules))") == "[]"
 
 
 def test_the_data_command_does_not_load_the_benchmarks_or_plots():

@@ -26,7 +26,7 @@ def activity_per_sample(snn: SpikingNet, t_max: int, dataset, device="cpu") -> p
 
 
 def layer_vulnerability(snn: SpikingNet, t_max: int, dataset, magnitudes, measure: str, device="cpu",
-                      seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """TEAS Fig. 3: the accuracy with noise on one layer at a time (teas.vulnerability_table), and per noise
     magnitude the Spearman rank correlation between a layer's activity (`measure`'s column) and the accuracy
     that noise there costs."""

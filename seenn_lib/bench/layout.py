@@ -3,7 +3,6 @@ against channels_last (what devices.place picks where channels_last_safe allows 
 on random data of the profile's batch and input shapes; `python -m seenn_lib bench layout`."""
 from __future__ import annotations
 
-
 import pandas as pd
 import torch
 

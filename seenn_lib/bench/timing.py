@@ -1,5 +1,6 @@
 """What both benchmarks share: interleaved wall-clock timing, a steady CPU allocator, exact peak tensor
-memory on CPU (PeakTensorMemory), the run's environment, and writing the CSV / JSON / figure outputs."""
+memory on CPU (PeakTensorMemory) and of one job on either device, and the run's environment. Writing the
+outputs is seenn_lib.results'."""
 from __future__ import annotations
 
 import platform
@@ -14,7 +15,6 @@ from torch.utils._pytree import tree_flatten
 from tqdm.auto import tqdm
 
 from ..devices import resolve_device
-
 
 
 # ---- timing ----------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def job_peak_memory_mb(job: Callable[[], object], device) -> float:
     return tracker.peak / 2**20
 
 
-# ---- output ----------------------------------------------------------------------------------------
+# ---- environment -----------------------------------------------------------------------------------
 
 
 def environment(device) -> dict:

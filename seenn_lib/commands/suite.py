@@ -5,16 +5,10 @@ import os
 import sys
 
 from ..config import profile_configs
-from ..dry_run import run as dry_run
-from ..notebooks import BUILD, default_jobs, explorer_dashboard
+from ..notebooks import BUILD, explorer_dashboard
 
 
 def reproduce(args) -> None:
-    if args.dry_run:
-        log = dry_run(args.profile, args.device, args.data_root, args.jobs or default_jobs(args.device), args.only,
-                      budget=not args.skip_budget)
-        print(log.drop(columns=["artifacts"]).to_string(index=False))
-        sys.exit(int((log["status"] != "ok").any()))
     if args.data_root or args.skip_budget:
         raise ValueError("--data-root and --skip-budget belong to a dry run: add --dry-run (paper profile only)")
     # the notebooks' kernels import torch; their coordinator need not hold it too (~450 MB here): it continues

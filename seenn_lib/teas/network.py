@@ -10,9 +10,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..adapters import AdaptedNet, threshold
 from ..config import ACTIVITY_MEASURES, CODINGS
 from ..data import make_loader
-from ..adapters import AdaptedNet, threshold
 from ..devices import place, resolve_device
 from ..layers import SpikingNet, repeat_time
 from ..neurons import SpikingNeuron

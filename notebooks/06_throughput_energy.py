@@ -45,7 +45,7 @@ from seenn_lib.energy import firing_rates
 from seenn_lib.inference import ConfidenceExit
 from seenn_lib.layers import repeat_time
 from seenn_lib.plots import throughput_energy
-from seenn_lib.analysis.evidence import speed_energy_evidence
+from seenn_lib.analysis.evidence_seenn2 import speed_energy_evidence
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 

@@ -40,7 +40,8 @@ from seenn_lib.exits import alpha_grid, alpha_sweep, fixed_sweep
 from seenn_lib.pipelines import cached_logits, evaluation_images, seenn2_models
 from seenn_lib.plots import seenn2_tradeoff
 from seenn_lib.seenn2 import get_seenn2
-from seenn_lib.analysis.evidence import macs_share, model_fit, seenn2_evidence
+from seenn_lib.analysis.evidence import model_fit
+from seenn_lib.analysis.evidence_seenn2 import macs_share, seenn2_evidence
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 

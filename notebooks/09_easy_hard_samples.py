@@ -34,7 +34,8 @@ from seenn_lib.plots import easy_hard_grid
 from seenn_lib.analysis.seenn2 import difficulty_bins, easy_hard_samples, exit_by_class, fig5_classes
 from seenn_lib.pipelines import evaluation_set, seenn2_outputs
 from seenn_lib.seenn2 import get_seenn2, policy_exit
-from seenn_lib.analysis.evidence import difficulty_evidence, difficulty_standard_error, model_fit
+from seenn_lib.analysis.evidence import model_fit
+from seenn_lib.analysis.evidence_seenn2 import difficulty_evidence, difficulty_standard_error
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 

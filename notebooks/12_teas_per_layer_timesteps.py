@@ -45,7 +45,7 @@ import pandas as pd
 from seenn_lib.config import get_profile
 from seenn_lib.pipelines import run_teas
 from seenn_lib.plots import per_layer_timesteps, teas_accuracy_vs_epoch
-from seenn_lib.analysis.evidence import teas_evidence
+from seenn_lib.analysis.evidence_teas import teas_evidence
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 

@@ -38,7 +38,7 @@ samples = 256  # test images the operations are counted on
 from seenn_lib.analysis.teas import energy_table
 from seenn_lib.config import get_profile
 from seenn_lib.plots import normalized_energy
-from seenn_lib.analysis.evidence import energy_evidence
+from seenn_lib.analysis.evidence_teas import energy_evidence
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 

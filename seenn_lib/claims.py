@@ -1,7 +1,11 @@
 """The claims ledger: the papers' checkable findings (data/paper_claims.csv) and the verdicts our scale-free
-quantities give them. Writing and gathering the rows (figures/NN_claims.csv) is seenn_lib.results'."""
+quantities give them. A quantity comes with an interval (seenn_lib.resampling.Estimate); its verdict is
+`reproduced` when the whole interval meets the claim's rule, `not reproduced` when none of it does,
+`inconclusive` otherwise, and `not testable here` when the quantity is undefined or its model learned nothing.
+Writing and gathering the rows (figures/NN_claims.csv) is seenn_lib.results'."""
 from __future__ import annotations
 
+import hashlib
 import math
 import operator
 import re
@@ -10,12 +14,17 @@ from functools import lru_cache
 import pandas as pd
 
 from .artifacts import REPO_ROOT
+from .resampling import Estimate, exact
 
 CLAIMS_CSV = REPO_ROOT / "data" / "paper_claims.csv"
-REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
-VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)
-COLUMNS = ["claim_id", "profile", "experiment", "ours", "paper_value", "verdict", "note"]
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+NOT_TESTABLE, NOT_RUN = "not testable here", "not run"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTABLE)
+TIERS = ("finding", "consistency")  # finding: could come out either way; consistency: true when the code is right
+COLUMNS = ["claim_id", "profile", "experiment", "ours", "ci_low", "ci_high", "se", "margin", "interval",
+           "verdict", "note"]
 LEARNED_OVER_CHANCE = 2  # judge(): a model under twice chance accuracy learned nothing
+POWER = 3  # judge(): a row whose standard error exceeds a third of its margin to the rule is underpowered
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _RULE = re.compile(r"^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -33,21 +42,42 @@ def _claims() -> pd.DataFrame:
     df = pd.read_csv(CLAIMS_CSV, dtype={"notebooks": str})
     if df.claim_id.duplicated().any():
         raise ValueError(f"{CLAIMS_CSV} repeats claim ids: {sorted(df.claim_id[df.claim_id.duplicated()])}")
+    if not df.tier.isin(TIERS).all():
+        raise ValueError(f"{CLAIMS_CSV}: tier must be one of {TIERS}, got {sorted(set(df.tier) - set(TIERS))}")
     df.rule.map(parse_rule)
     return df.set_index("claim_id")
 
 
 def load_claims() -> pd.DataFrame:
-    """data/paper_claims.csv, checked (unique ids, parseable rules), indexed by claim_id."""
+    """data/paper_claims.csv, checked (unique ids, parseable rules, known tiers), indexed by claim_id."""
     return _claims().copy()
 
 
-def verdict(rule: str, ours: float) -> str:
-    """`reproduced` when our quantity satisfies the rule; an undefined quantity (NaN) does not."""
+def claims_sha256() -> str:
+    """The sha256 of data/paper_claims.csv as it is now: the rules a ledger was judged by."""
+    return hashlib.sha256(CLAIMS_CSV.read_bytes()).hexdigest()
+
+
+def holds(rule: str, value: float) -> bool:
     op, bound = parse_rule(rule)
-    if ours is None or math.isnan(ours):
-        return NOT_REPRODUCED
-    return REPRODUCED if _OPERATORS[op](ours, bound) else NOT_REPRODUCED
+    return bool(_OPERATORS[op](value, bound))
+
+
+def verdict(rule: str, low: float, high: float | None = None) -> str:
+    """Three-way, from an interval [low, high] (one value: high = low): `reproduced` when the rule holds at both
+    ends (then everywhere between: the rules are one-sided), `not reproduced` when at neither, else
+    `inconclusive`; `not testable here` when the value is undefined (NaN)."""
+    high = low if high is None else high
+    if any(v is None or math.isnan(v) for v in (low, high)):
+        return NOT_TESTABLE
+    ends = holds(rule, low) + holds(rule, high)
+    return {2: REPRODUCED, 0: NOT_REPRODUCED}.get(ends, INCONCLUSIVE)
+
+
+def margin(rule: str, value: float) -> float:
+    """How far a value lies on the rule's side of its bound (negative: on the wrong side)."""
+    op, bound = parse_rule(rule)
+    return value - bound if op in (">", ">=") else bound - value
 
 
 def _claim(claim_id: str) -> pd.Series:
@@ -57,59 +87,88 @@ def _claim(claim_id: str) -> pd.Series:
     return claims.loc[claim_id]
 
 
-def judge(values: dict[str, float], profile: str, experiment: str = "", notes: dict[str, str] | None = None,
-          accuracy: float | None = None, classes: int = 10) -> pd.DataFrame:
-    """One ledger row per claim id in `values` (claim id -> our quantity), its verdict computed by the rule.
-    `accuracy` (%, at T_max) of the model behind the quantities guards them: a model under LEARNED_OVER_CHANCE
-    times chance (100 / `classes` %) learned nothing, so each of its rows is `not reproduced`, whatever the
-    quantity (a chance-level SNN's exits or confidences say nothing about the papers)."""
+def _row(claim_id: str, estimate: Estimate, unlearned: str) -> dict:
+    rule, point = _claim(claim_id).rule, estimate.point
+    low, high = estimate.interval()
+    se, gap = estimate.se(), margin(rule, point) if not math.isnan(point) else float("nan")
+    notes = ["quantity undefined on this run" if math.isnan(point) else "", unlearned,
+             f"underpowered: SE {se:.3g} > a third of the margin {abs(gap):.3g}"
+             if se > abs(gap) / POWER and not unlearned else ""]
+    return {"claim_id": claim_id, "ours": point, "ci_low": low, "ci_high": high, "se": se, "margin": gap,
+            "interval": estimate.source, "verdict": NOT_TESTABLE if unlearned else verdict(rule, low, high),
+            "note": "; ".join(filter(None, notes))}
+
+
+def judge(values: dict[str, Estimate | float], profile: str, experiment: str = "",
+          notes: dict[str, str] | None = None, accuracy: float | None = None, classes: int = 10) -> pd.DataFrame:
+    """One ledger row per claim id in `values` (claim id -> our quantity: an Estimate with its resamples, or a
+    plain number for an exact one), verdict from its interval and the claim's rule. `accuracy` (%, at T_max) of
+    the model behind the quantities guards them: under LEARNED_OVER_CHANCE times chance (100 / `classes` %) the
+    model learned nothing and its rows are `not testable here`."""
     notes = notes or {}
-    unlearned = accuracy is not None and accuracy < LEARNED_OVER_CHANCE * 100 / classes
+    unlearned = (f"the model did not learn: {accuracy:.1f} % at T_max, chance {100 / classes:.1f} %"
+                 if accuracy is not None and accuracy < LEARNED_OVER_CHANCE * 100 / classes else "")
     rows = []
-    for claim_id, ours in values.items():
-        claim = _claim(claim_id)
-        ours = float("nan") if ours is None else float(ours)
-        note = "; ".join(filter(None, ["quantity undefined on this run" if math.isnan(ours) else "",
-                                       notes.get(claim_id, "")]))
-        outcome = verdict(claim.rule, ours)
-        if unlearned:
-            outcome = NOT_REPRODUCED
-            note = "; ".join(filter(None, [f"the model did not learn: {accuracy:.1f} % at T_max, chance "
-                                           f"{100 / classes:.1f} %", note]))
-        rows.append({"claim_id": claim_id, "profile": profile, "experiment": experiment, "ours": ours,
-                     "paper_value": claim.paper_value, "verdict": outcome, "note": note})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    for claim_id, value in values.items():
+        estimate = value if isinstance(value, Estimate) else exact(float("nan") if value is None else value)
+        row = _row(claim_id, estimate, unlearned)
+        row["note"] = "; ".join(filter(None, [row["note"], notes.get(claim_id, "")]))
+        rows.append({"profile": profile, "experiment": experiment, "paper_value": _claim(claim_id).paper_value,
+                     **row})
+    return pd.DataFrame(rows, columns=COLUMNS + ["paper_value"])
 
 
 def untestable(claim_ids: list[str], profile: str, why: str, experiment: str = "") -> pd.DataFrame:
     """Ledger rows for claims this run cannot test, and why (e.g. they need ImageNet-scale data or a GPU)."""
     if not why:
         raise ValueError("say why a claim is not testable here (what it needs that this run lacks)")
-    return pd.DataFrame([{"claim_id": c, "profile": profile, "experiment": experiment, "ours": float("nan"),
-                          "paper_value": _claim(c).paper_value, "verdict": NOT_TESTABLE, "note": why}
-                         for c in claim_ids], columns=COLUMNS)
+    rows = judge({c: float("nan") for c in claim_ids}, profile, experiment)
+    return rows.assign(note=why)
 
 
 def with_statements(rows: pd.DataFrame) -> pd.DataFrame:
-    claims = _claims()[["paper", "source", "quantity", "rule", "statement", "diagnosis"]]
+    claims = _claims()[["paper", "tier", "source", "quantity", "rule", "statement", "diagnosis"]]
     return rows.join(claims, on="claim_id")
 
 
-def claim_verdicts(rows: pd.DataFrame) -> pd.DataFrame:
-    """One verdict per claim across its rows (experiments): `not reproduced` if any testable row misses,
-    `reproduced` if every testable row holds, `not testable here` if no row could be tested. Claims of the
-    CSV that no notebook evaluated count as not testable."""
-    claims = _claims()
+def across_experiments(verdicts) -> str:
+    """A claim's verdict over the experiments it was checked on: `not reproduced` if any tested one misses
+    (the paper claims it for each), else `inconclusive` if any is, `reproduced` if every tested one holds; `not
+    testable here` when none was tested."""
+    tested = set(verdicts) - {NOT_TESTABLE, NOT_RUN}
+    for outcome in (NOT_REPRODUCED, INCONCLUSIVE, REPRODUCED):
+        if outcome in tested:
+            return outcome
+    return NOT_RUN if NOT_RUN in set(verdicts) else NOT_TESTABLE
+
+
+def across_seeds(verdicts) -> str:
+    """A claim's verdict over seeds: `reproduced` / `not reproduced` only when every tested seed says so,
+    `inconclusive` where they disagree; `not testable here` when no seed could test it."""
+    tested = set(verdicts) - {NOT_TESTABLE, NOT_RUN}
+    if not tested:
+        return NOT_RUN if NOT_RUN in set(verdicts) else NOT_TESTABLE
+    return tested.pop() if len(tested) == 1 else INCONCLUSIVE
+
+
+def claim_verdicts(rows: pd.DataFrame, not_run: set[str] = frozenset()) -> pd.DataFrame:
+    """One verdict per claim of the CSV across its rows (across_experiments), with its paper and tier. A claim
+    with no row is `not run` when one of its notebooks is in `not_run` (numbers of notebooks that failed or did
+    not run), else `not testable here`."""
     per_claim = []
-    for claim_id, claim in claims.iterrows():
-        verdicts = set(rows.verdict[rows.claim_id == claim_id])
-        tested = verdicts - {NOT_TESTABLE}
-        overall = (NOT_TESTABLE if not tested else NOT_REPRODUCED if NOT_REPRODUCED in tested else REPRODUCED)
-        per_claim.append({"claim_id": claim_id, "paper": claim.paper, "verdict": overall})
+    for claim_id, claim in _claims().iterrows():
+        verdicts = list(rows.verdict[rows.claim_id == claim_id])
+        if not verdicts and set(claim.notebooks.split()) & set(not_run):
+            verdicts = [NOT_RUN]
+        per_claim.append({"claim_id": claim_id, "paper": claim.paper, "tier": claim.tier,
+                          "verdict": across_experiments(verdicts)})
     return pd.DataFrame(per_claim)
 
 
-def ledger_counts(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per paper, how many claims were reproduced, not reproduced and not testable here."""
-    counts = claim_verdicts(rows).groupby(["paper", "verdict"]).size().unstack(fill_value=0)
-    return counts.reindex(columns=list(VERDICTS), fill_value=0).reset_index()
+def ledger_counts(verdicts: pd.DataFrame, tier: str = "finding") -> pd.DataFrame:
+    """Per paper, how many claims of a tier (claim_verdicts' rows) got each verdict."""
+    chosen = verdicts[verdicts.tier == tier]
+    counts = chosen.groupby(["paper", "verdict"]).size().unstack(fill_value=0)
+    columns = list(VERDICTS) + ([NOT_RUN] if NOT_RUN in set(chosen.verdict) else [])
+    papers = sorted(set(_claims().paper))
+    return counts.reindex(index=papers, columns=columns, fill_value=0).rename_axis("paper").reset_index()

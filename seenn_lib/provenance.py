@@ -13,7 +13,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from .artifacts import REPO_ROOT
-from .config import profile_configs
+from .config import profile_configs, run_seed
+
+RUN_ID_ENV = "SEENN_RUN_ID"  # set by reproduce for every notebook of one run
 
 # the GPU facts, asked of a child interpreter: reproduce's coordinator does not import torch (an import holds
 # ~450 MB of memory here, and the notebooks' kernels import it anyway)
@@ -69,3 +71,20 @@ def run_facts(profile: str, device: str) -> dict:
     return {"git": git_state(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "profile": profile, "device": device_info(device), "versions": versions(),
             "seeds": sorted({cfg.seed for cfg in profile_configs(profile).values()})}
+
+
+def new_run_id(profile: str, seed: int) -> str:
+    """`<commit>-<profile>-seed<seed>-<UTC start>`: names one run's claims rows."""
+    commit = (git_state()["commit"] or "nogit")[:10]
+    return f"{commit}-{profile}-seed{seed}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+_PROCESS_RUN: dict[str, str] = {}
+
+
+def run_id(profile: str) -> str:
+    """This run's id: RUN_ID_ENV when reproduce set it, else one made when this process first asked (a
+    notebook run on its own in JupyterLab is its own run)."""
+    if os.environ.get(RUN_ID_ENV):
+        return os.environ[RUN_ID_ENV]
+    return _PROCESS_RUN.setdefault(profile, new_run_id(profile, run_seed()))

@@ -10,10 +10,12 @@ import matplotlib
 import pandas as pd
 
 from .artifacts import REPO_ROOT, atomic_write
-from .claims import COLUMNS as CLAIM_COLUMNS, with_statements
-from .config import get_profile
+from . import provenance
+from .claims import COLUMNS as CLAIM_COLUMNS, claims_sha256, with_statements
+from .config import get_profile, run_seed
 
 REFERENCE_CSV = REPO_ROOT / "data" / "paper_reference.csv"
+RUN_COLUMNS = ["run_id", "seed", "claims_sha256"]
 
 
 def figures_dir() -> Path:
@@ -82,17 +84,30 @@ def save_versus_paper(rows: list[dict], notebook: str, profile: str) -> pd.DataF
 
 
 def save_claims(rows: pd.DataFrame, notebook: str) -> pd.DataFrame:
-    """Write figures/<notebook>_claims.csv (notebook: its two-digit number) and return it with the claims' rules
-    and statements beside, for display."""
-    save_table(rows, f"{notebook}_claims")
-    return with_statements(rows)
+    """Write figures/<notebook>_claims.csv (notebook: its two-digit number), each row stamped with this run's id,
+    seed and the sha256 of data/paper_claims.csv, and return it with the claims' rules and statements beside,
+    for display."""
+    profile = rows.profile.iloc[0] if len(rows) else ""
+    stamped = rows.assign(run_id=provenance.run_id(profile), seed=run_seed(), claims_sha256=claims_sha256())
+    save_table(stamped, f"{notebook}_claims")
+    return with_statements(stamped)
 
 
-def ledger() -> pd.DataFrame:
-    """Every notebook's claims rows (figures/NN_claims.csv), with the claims' statements and rules."""
-    tables = sorted(figures_dir().glob("[0-9][0-9]_claims.csv"))
+def _claims_tables(folder: Path) -> pd.DataFrame:
+    tables = sorted(folder.glob("[0-9][0-9]_claims.csv"))
     if not tables:
-        return with_statements(pd.DataFrame(columns=CLAIM_COLUMNS)).assign(notebook=[])
-    rows = pd.concat([pd.read_csv(p, dtype={"experiment": str, "note": str}).assign(notebook=p.name[:2])
-                      for p in tables], ignore_index=True)
-    return with_statements(rows.fillna({"experiment": "", "note": ""}))
+        return pd.DataFrame(columns=CLAIM_COLUMNS + ["paper_value", *RUN_COLUMNS, "notebook"])
+    rows = pd.concat([pd.read_csv(p, dtype={"experiment": str, "note": str, "run_id": str}).assign(
+        notebook=p.name[:2], written=p.stat().st_mtime) for p in tables], ignore_index=True)
+    return rows.fillna({"experiment": "", "note": ""})
+
+
+def ledger(run: str | None = None, folder: Path | None = None) -> pd.DataFrame:
+    """The claims rows of one run (figures/NN_claims.csv whose run_id is `run`; default: this process's run
+    when reproduce named it, else the run that wrote the newest claims file), with the claims' statements,
+    rules and tiers. Rows an earlier run left behind (a notebook that failed this time) are not this run's."""
+    rows = _claims_tables(Path(folder) if folder is not None else figures_dir())
+    if run is None and len(rows):
+        run = os.environ.get(provenance.RUN_ID_ENV) or rows.run_id[rows.written.idxmax()]
+    return with_statements(rows[rows.run_id == run].drop(columns="written", errors="ignore")
+                           .reset_index(drop=True))

@@ -2,6 +2,8 @@
 and the per-dataset T_max of converted SNNs. Every other module asks these functions, never a profile name."""
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
 from . import ci, mini, paper, smoke
@@ -10,6 +12,7 @@ from .dry_run import GPU as DRY_RUN_GPU
 from .dry_run import DryRun, dry_run_profile
 from .schema import ACTIVITY_MEASURES, CODINGS, IF_RESETS, LOSS_NAMES, PolicySpec, Profile, TeasConfig, TrainConfig
 
+SEED_ENV = "SEENN_SEED"
 PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini": mini.PROFILE, "paper": paper.PROFILE,
                                 "paper-dry-run": dry_run_profile(paper.PROFILE, DRY_RUN_GPU),
                                 "paper-dry-run-cpu": dry_run_profile(paper.PROFILE, DRY_RUN_CPU)}
@@ -36,10 +39,20 @@ def list_profiles() -> list[str]:
     return sorted(PROFILES)
 
 
+def run_seed() -> int:
+    """The seed of this run's training: SEENN_SEED (set per seed by `reproduce --seeds`), else 0."""
+    value = os.environ.get(SEED_ENV, "0")
+    if not value.isdigit():
+        raise ValueError(f"{SEED_ENV} must be a non-negative integer (a training seed), got {value!r}")
+    return int(value)
+
+
 def get_profile(profile: str) -> Profile:
+    """A profile's settings, every training run seeded by run_seed()."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {list_profiles()}")
-    return PROFILES[profile]
+    seed = run_seed()
+    return PROFILES[profile].with_seed(seed) if seed else PROFILES[profile]
 
 
 def profile_configs(profile: str) -> dict[str, TrainConfig]:

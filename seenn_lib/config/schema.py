@@ -136,6 +136,12 @@ class Profile:
     seenn2_betas: tuple[float, ...] = (0.5, 4.0, 16.0, 64.0)  # notebook 08's β sweep, the explorer's β slider
     start_first: tuple[str, ...] = ()
 
+    def with_seed(self, seed: int) -> "Profile":
+        """The same profile with every training run (experiments, SEENN-II fine-tuning, TEAS) seeded by `seed`."""
+        return replace(self, experiments={k: c.with_(seed=seed) for k, c in self.experiments.items()},
+                       finetune={k: c.with_(seed=seed) for k, c in self.finetune.items()},
+                       teas=self.teas.with_(seed=seed))
+
     def __post_init__(self):
         if set(self.finetune) != set(self.policies):
             raise ValueError(f"every SEENN-II fine-tuning run needs a policy and vice versa: runs "

@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= smoke
 DEVICE ?= cpu
+SEEDS ?= 0
 
 .PHONY: setup reproduce test lab explorer lock gpu-check paper-dry-run
 setup: $(VENV)/.installed data/FashionMNIST/raw/t10k-labels-idx1-ubyte
@@ -15,7 +16,7 @@ data/FashionMNIST/raw/t10k-labels-idx1-ubyte: | $(VENV)/.installed
 	$(PY) -m seenn_lib data fashion-mnist
 
 reproduce: setup
-	$(PY) -m seenn_lib reproduce --profile $(PROFILE) --device $(DEVICE)
+	$(PY) -m seenn_lib reproduce --profile $(PROFILE) --device $(DEVICE) --seeds $(SEEDS)
 
 # two test processes (pytest-xdist), each taking whole test files, so a module's fixtures (the ci run of every
 # notebook) are built once; TEST_JOBS=0 runs every test in this one process

@@ -1,5 +1,6 @@
 """The claims ledger: the papers' checkable findings (data/paper_claims.csv) and the verdicts our scale-free
-quantities give them. A quantity comes with an interval (seenn_lib.resampling.Estimate); its verdict is
+quantities give them. A quantity is an Estimate: its value on the test inputs and its resampled values
+(seenn_lib.resampling draws them), whose 95 % interval decides the verdict:
 `reproduced` when the whole interval meets the claim's rule, `not reproduced` when none of it does,
 `inconclusive` otherwise, and `not testable here` when the quantity is undefined or its model learned nothing.
 Writing and gathering the rows (figures/NN_claims.csv) is seenn_lib.results'."""
@@ -9,12 +10,13 @@ import hashlib
 import math
 import operator
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from .artifacts import REPO_ROOT
-from .resampling import Estimate, exact
 
 CLAIMS_CSV = REPO_ROOT / "data" / "paper_claims.csv"
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
@@ -27,6 +29,42 @@ LEARNED_OVER_CHANCE = 2  # judge(): a model under twice chance accuracy learned 
 POWER = 3  # judge(): a row whose standard error exceeds a third of its margin to the rule is underpowered
 _OPERATORS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _RULE = re.compile(r"^\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
+LEVEL = 0.95
+# an interval over resamples more than this share of which are undefined (a rank correlation of constant
+# values, a ratio of zeros) bounds nothing: it spans everything
+UNDEFINED_SHARE = (1 - LEVEL) / 2
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A quantity on the observed inputs (`point`) and its resampled values (`samples`, none when exact),
+    with what varies between them (`source`, said in the ledger)."""
+    point: float
+    samples: np.ndarray = field(default_factory=lambda: np.empty(0))
+    source: str = "exact (no sampling)"
+
+    def interval(self, level: float = LEVEL) -> tuple[float, float]:
+        """The percentile interval of the resamples (the point twice when exact); (-inf, inf) when too many
+        resamples are undefined to bound the quantity."""
+        if not len(self.samples):
+            return self.point, self.point
+        samples = np.asarray(self.samples, dtype=float)
+        if np.isnan(samples).mean() > UNDEFINED_SHARE:
+            return -np.inf, np.inf
+        tail = (1 - level) / 2 * 100
+        low, high = np.nanpercentile(samples, [tail, 100 - tail])
+        return float(low), float(high)
+
+    def se(self) -> float:
+        """The resamples' standard deviation (the quantity's standard error); 0 when exact."""
+        finite = np.asarray(self.samples, dtype=float)
+        finite = finite[np.isfinite(finite)]
+        return float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
+
+
+def exact(value: float) -> Estimate:
+    """A quantity with no sampling error (an architecture's operation count, a deterministic allocation)."""
+    return Estimate(float(value))
 
 
 def parse_rule(rule: str) -> tuple[str, float]:

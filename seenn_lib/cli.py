@@ -63,6 +63,8 @@ def add_suite_parsers(sub) -> None:
     r.add_argument("--device", default="cpu")
     r.add_argument("--jobs", type=int, default=0,
                    help="notebooks run at once (default 0: two on a CPU with >= 2 cores, one on a GPU)")
+    r.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="train every model once per seed; a ledger per seed and one combined (default: 0)")
     # --dry-run swaps the handler, so a plain run's coordinator imports nothing of the dry run (torch among it)
     r.add_argument("--dry-run", action="store_const", dest="handler", const="dry_run:reproduce",
                    default="suite:reproduce",

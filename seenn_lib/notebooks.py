@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +18,8 @@ from tqdm.auto import tqdm
 
 from . import claims, provenance
 from .artifacts import ARTIFACT_LOG, REPO_ROOT, atomic_write
-from .config import get_profile, notebook_parameters
-from .results import figures_dir, ledger
+from .config import SEED_ENV, get_profile, notebook_parameters
+from .results import FIGURES_ENV, figures_dir, ledger
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build" / "notebooks"
@@ -30,6 +31,15 @@ EXPLORER = NOTEBOOKS / "16_explorer.py"
 # report reads every notebook's tables: "*"). A test checks this against the artifacts each notebook touched.
 NEEDS = {"02": ("01",), "06": ("01",), "07": ("01",), "08": ("01",), "09": ("08",), "10": ("01",),
          "12": ("11",), "13": ("12",), "15": ("01",), "16": ("01", "03", "04", "05", "08"), "20": ("*",)}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One seed's pass over the notebooks: its run id, the folder its tables went to, its log."""
+    seed: int
+    run_id: str
+    folder: Path
+    log: pd.DataFrame
 
 
 def list_notebooks() -> list[Path]:
@@ -133,20 +143,32 @@ def run_notebook(source: Path, parameters: dict, build_dir: Path = BUILD, env: d
 
 
 def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str = "cpu",
-              jobs: int = 0) -> pd.DataFrame:
-    """Run the chosen notebooks, `jobs` at once (0: default_jobs), each after the ones it NEEDS; keep going past
-    failures; write figures/run_manifest.json and figures/REPORT.md; returns the log in notebook order."""
+              jobs: int = 0, seeds: tuple[int, ...] = (0,)) -> pd.DataFrame:
+    """Run the chosen notebooks once per seed (every training run seeded by it), `jobs` at once (0:
+    default_jobs), each after the ones it NEEDS; keep going past failures; write run_manifest.json and
+    REPORT.md (one seed: into figures/; several: each seed's tables into figures/seed-<s>/, the combined ledger
+    into figures/). Returns the log in notebook order (with a seed column)."""
     if jobs < 0:
         raise ValueError(f"jobs (notebooks run at once) must be >= 1, or 0 for default_jobs; got {jobs}")
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise ValueError(f"seeds must be distinct non-negative integers, e.g. --seeds 0 1 2; got {list(seeds)}")
     books, first = select(only), get_profile(profile).start_first  # bad input fails before anything runs
     facts = provenance.run_facts(profile, device)  # before the notebooks run: the tree as it was
     jobs = jobs or default_jobs(device)
     params = {b: {"profile": profile, "device": device, **notebook_parameters(profile, b.stem)} for b in books}
-    rows = run_all(books, params, jobs, first, f"reproduce ({profile}, {jobs} at once)")
-    log = pd.DataFrame(rows)
-    manifest = json.dumps({**facts, "jobs": jobs, "notebooks": log.to_dict("records")}, indent=2) + "\n"
+    runs = []
+    for seed in seeds:
+        folder = figures_dir() if len(seeds) == 1 else figures_dir() / f"seed-{seed}"
+        run = provenance.new_run_id(profile, seed)
+        env = {SEED_ENV: str(seed), provenance.RUN_ID_ENV: run, FIGURES_ENV: str(folder)}
+        rows = run_all(books, params, jobs, first, f"reproduce ({profile}, seed {seed}, {jobs} at once)", env,
+                       BUILD if len(seeds) == 1 else BUILD / f"seed-{seed}")
+        runs.append(Run(seed, run, folder, pd.DataFrame(rows)))
+    log = pd.concat([r.log.assign(seed=r.seed) for r in runs], ignore_index=True)
+    manifest = json.dumps({**facts, "jobs": jobs, "runs": [{"seed": r.seed, "run_id": r.run_id, "folder": str(
+        r.folder)} for r in runs], "notebooks": log.to_dict("records")}, indent=2) + "\n"
     atomic_write(figures_dir() / "run_manifest.json", lambda tmp: Path(tmp).write_text(manifest))
-    write_report(log, facts)
+    write_report(runs, facts)
     return log
 
 
@@ -237,61 +259,97 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _provenance_lines(facts: dict) -> list[str]:
+def _provenance_lines(facts: dict, runs: list[Run]) -> list[str]:
     """The run's facts (provenance.run_facts) as a markdown list."""
     git, dev = facts["git"], facts["device"]
     tree = {True: "with uncommitted changes", False: "clean", None: "unknown"}[git["dirty"]]
     gpu = f"{dev['gpu']} (CUDA {dev['cuda']}, cuDNN {dev['cudnn']})" if dev["gpu"] else "none"
     return [f"- commit: {git['commit'] or 'not a git checkout'} (tree {tree})",
-            f"- date: {facts['date']}; profile: {facts['profile']}; seeds of its configs: {facts['seeds']}",
+            f"- date: {facts['date']}; profile: {facts['profile']}; seeds: {[r.seed for r in runs]}",
+            *[f"- seed {r.seed}: run `{r.run_id}`, tables in `{os.path.relpath(r.folder, REPO_ROOT)}`" for r in runs],
             f"- device: {dev['requested']}; CPU: {dev['cpu']}; GPU: {gpu}",
             "- versions: " + ", ".join(f"{name} {v}" for name, v in facts["versions"].items()),
             "- below, each notebook's wall time and the cached artifacts (`kind/key` under the cache) its tables "
             "came from; all of it also in `run_manifest.json`"]
 
 
-def _ledger_lines(profile: str) -> list[str]:
-    """The claims ledger as markdown: counts per paper, one diagnosis line per claim not reproduced, the table."""
-    rows = ledger()
-    rows = rows[rows.profile == profile]
-    counts = claims.ledger_counts(rows)
+def run_verdicts(runs: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(every judged row of every seed, with a seed column; per claim its verdict per seed — columns `seed <s>`
+    — and across seeds, `verdict`). A claim whose notebook failed in a seed is `not run` there."""
+    rows, per_seed = [], []
+    for run in runs:
+        judged = ledger(run.run_id, run.folder).assign(seed=run.seed)
+        failed = {n[:2] for n in run.log.notebook[run.log.status != "ok"]}
+        per_seed.append(claims.claim_verdicts(judged, failed).set_index(["claim_id", "paper", "tier"]).verdict
+                        .rename(f"seed {run.seed}"))
+        rows.append(judged)
+    table = pd.concat(per_seed, axis=1)
+    table["verdict"] = [claims.across_seeds(v) for v in table.to_numpy()]
+    return pd.concat(rows, ignore_index=True), table.reset_index()
+
+
+def _claim_lines(title: str, rows: pd.DataFrame, why: bool) -> list[str]:
+    if not len(rows):
+        return []
+    lines = [f"- **{r.claim_id}** ({r.experiment}{', seed ' + str(r.seed) if 'seed' in rows else ''}): ours "
+             f"{_fmt(r.ours) or 'undefined'} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}], rule `{r.rule}`."
+             + (f" {r.diagnosis}" if why else "") + (f" This run: {r.note}." if r.note else "")
+             for r in rows.itertuples()]
+    return [title, "", *lines, ""]
+
+
+def _ledger_lines(runs: list[Run]) -> list[str]:
+    """The claims ledger as markdown: the ledger's hash, counts of findings per paper, the consistency checks on
+    one line, per-seed verdicts when there are several, the rows missed or inconclusive, every row."""
+    rows, verdicts = run_verdicts(runs)
+    stale = sorted(set(rows.claims_sha256) - {claims.claims_sha256()})
+    checks = verdicts[verdicts.tier == "consistency"]
     parts = ["## The papers' claims on this run", "",
-             "Each claim of `data/paper_claims.csv` judged by its rule on the quantities the notebooks computed "
-             "(a claim counts as reproduced when every experiment it was checked on meets the rule).", "",
-             markdown_table(counts), ""]
-    missed = rows[rows.verdict == claims.NOT_REPRODUCED]
-    if len(missed):
-        parts += ["Not reproduced, and why:", ""]
-        parts += [f"- **{r.claim_id}** ({r.experiment}): ours {_fmt(r.ours) or 'undefined'}, rule `{r.rule}`. "
-                  f"{r.diagnosis}" + (f" This run: {r.note}." if r.note else "") for r in missed.itertuples()]
-        parts.append("")
-    table = rows[["claim_id", "paper", "source", "statement", "experiment", "ours", "rule", "paper_value",
-                  "verdict", "note"]]
-    return parts + [markdown_table(table), ""]
+             f"Judged by `data/paper_claims.csv` sha256 `{claims.claims_sha256()}`" +
+             (f" (rows judged by another version: {stale})" if stale else "") + ".", "",
+             "A row is `reproduced` when the whole 95 % interval of its quantity meets the claim's rule, `not "
+             "reproduced` when none of it does, `inconclusive` otherwise; a claim counts as reproduced when every "
+             "experiment it was checked on is" + (", in every seed" if len(runs) > 1 else "") + ". Findings only "
+             "(claims that could come out either way on a correct implementation):", "",
+             markdown_table(claims.ledger_counts(verdicts)), "",
+             "Consistency checks (true by construction when the code is right; a failure is a bug): " +
+             ", ".join(f"{c.claim_id} {c.verdict}" for c in checks.itertuples()) + ".", ""]
+    if len(runs) > 1:
+        parts += ["Verdicts per seed:", "", markdown_table(verdicts), ""]
+    parts += _claim_lines("Not reproduced, and why:", rows[rows.verdict == claims.NOT_REPRODUCED], True)
+    parts += _claim_lines("Inconclusive (the interval straddles the rule):", rows[rows.verdict == claims.INCONCLUSIVE],
+                          False)
+    not_run = verdicts[verdicts.verdict == claims.NOT_RUN].claim_id
+    if len(not_run):
+        parts += [f"Not run (a notebook that computes them failed): {', '.join(not_run)}.", ""]
+    columns = ["claim_id", "tier", "statement", "experiment", "ours", "ci_low", "ci_high", "rule", "paper_value",
+               "verdict", "interval", "note"]
+    return parts + [markdown_table(rows[columns + (["seed"] if len(runs) > 1 else [])]), ""]
 
 
-def write_report(log: pd.DataFrame, facts: dict) -> Path:
+def write_report(runs: list[Run], facts: dict) -> Path:
     """figures/REPORT.md: the claims ledger first, then the run's provenance, then per notebook its status, its
-    ours-vs-paper table (only in profiles that run the papers' data) and its figures."""
-    out = figures_dir()
-    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_ledger_lines(facts["profile"]),
-             "## This run", "", *_provenance_lines(facts), "",
+    ours-vs-paper table (only in profiles that run the papers' data) and its figures (the first seed's)."""
+    out, first = figures_dir(), runs[0]
+    log = pd.concat([r.log.assign(seed=r.seed) for r in runs], ignore_index=True)
+    parts = [f"# seenn reproduction report (profile: {facts['profile']})", "", *_ledger_lines(runs),
+             "## This run", "", *_provenance_lines(facts, runs), "",
              markdown_table(log.assign(artifacts=log["artifacts"].map(", ".join))), ""]
-    for _, row in log.iterrows():
+    for _, row in first.log.iterrows():
         parts += [f"## {row['notebook']} — {row['status']}", ""]
-        for table in sorted(out.glob(f"{row['notebook'][:2]}_*vs_paper.csv")):
+        for table in sorted(first.folder.glob(f"{row['notebook'][:2]}_*vs_paper.csv")):
             parts += [markdown_table(pd.read_csv(table)), ""]
-        for png in sorted(out.glob(f"{row['notebook'][:2]}_*.png")):
-            parts += [f"![{png.stem}]({png.name})", ""]
+        for png in sorted(first.folder.glob(f"{row['notebook'][:2]}_*.png")):
+            parts += [f"![{png.stem}]({os.path.relpath(png, out)})", ""]
     return atomic_write(out / "REPORT.md", lambda tmp: Path(tmp).write_text("\n".join(parts)))
 
 
 def main(argv: list[str]) -> None:
-    """`python -m seenn_lib.notebooks PROFILE DEVICE JOBS [NOTEBOOK ...]`: where `python -m seenn_lib reproduce`
-    continues; prints the log and exits 1 if a notebook failed."""
-    profile, device, jobs, *only = argv
+    """`python -m seenn_lib.notebooks PROFILE DEVICE JOBS SEEDS [NOTEBOOK ...]` (SEEDS: comma-separated, e.g.
+    0,1,2): where `python -m seenn_lib reproduce` continues; prints the log and exits 1 if a notebook failed."""
+    profile, device, jobs, seeds, *only = argv
     try:
-        log = reproduce(profile, only or None, device, int(jobs))
+        log = reproduce(profile, only or None, device, int(jobs), tuple(int(s) for s in seeds.split(",")))
     except ValueError as err:  # bad input, said the way the CLI says it
         raise SystemExit(f"error: {err}") from err
     print(log.to_string(index=False))

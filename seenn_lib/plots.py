@@ -311,13 +311,16 @@ def gpu_hours_per_table(costs: pd.DataFrame, title: str = "") -> plt.Figure:
     return fig
 
 
-VERDICT_COLORS = {"reproduced": "tab:green", "not reproduced": "tab:red", "not testable here": "tab:gray"}
+VERDICT_COLORS = {"reproduced": "tab:green", "not reproduced": "tab:red", "inconclusive": "tab:orange",
+                  "not testable here": "tab:gray", "not run": "black"}
 
 
 def claims_ledger(per_claim: pd.DataFrame, rows: pd.DataFrame, title: str = "") -> plt.Figure:
-    """Left: claims per paper by verdict (claims.claim_verdicts); right: every judged row (claim x experiment)."""
+    """Left: claims per paper and tier by verdict (claims.claim_verdicts); right: every judged row (claim x
+    experiment)."""
     fig, (ax_count, ax_rows) = plt.subplots(1, 2, figsize=(11, 0.25 * len(per_claim) + 2),
                                             gridspec_kw={"width_ratios": [1, 2]})
+    per_claim = per_claim.assign(paper=per_claim.paper + "\n" + per_claim.tier)
     sns.histplot(data=per_claim, x="paper", hue="verdict", multiple="stack", palette=VERDICT_COLORS,
                  hue_order=list(VERDICT_COLORS), shrink=0.6, ax=ax_count)
     ax_count.set_ylabel("claims")

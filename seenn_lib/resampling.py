@@ -9,48 +9,12 @@ and the rest, where the quantity is reported; both parts are resampled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 
+from .claims import Estimate, exact  # noqa: F401 (exact: re-exported beside Estimate)
+
 RESAMPLES = 1000
-LEVEL = 0.95
-# an interval over resamples more than this share of which are undefined (a rank correlation of constant
-# values, a ratio of zeros) bounds nothing: it spans everything
-UNDEFINED_SHARE = (1 - LEVEL) / 2
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A quantity on the observed inputs (`point`) and its resampled values (`samples`, none when exact),
-    with what varies between them (`source`, said in the ledger)."""
-    point: float
-    samples: np.ndarray = field(default_factory=lambda: np.empty(0))
-    source: str = "exact (no sampling)"
-
-    def interval(self, level: float = LEVEL) -> tuple[float, float]:
-        """The percentile interval of the resamples (the point twice when exact); (-inf, inf) when too many
-        resamples are undefined to bound the quantity."""
-        if not len(self.samples):
-            return self.point, self.point
-        samples = np.asarray(self.samples, dtype=float)
-        if np.isnan(samples).mean() > UNDEFINED_SHARE:
-            return -np.inf, np.inf
-        tail = (1 - level) / 2 * 100
-        low, high = np.nanpercentile(samples, [tail, 100 - tail])
-        return float(low), float(high)
-
-    def se(self) -> float:
-        """The resamples' standard deviation (the quantity's standard error); 0 when exact."""
-        finite = np.asarray(self.samples, dtype=float)
-        finite = finite[np.isfinite(finite)]
-        return float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
-
-
-def exact(value: float) -> Estimate:
-    """A quantity with no sampling error (an architecture's operation count, a deterministic allocation)."""
-    return Estimate(float(value))
 
 
 def from_rows(values, source: str) -> Estimate:

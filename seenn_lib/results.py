@@ -18,8 +18,11 @@ REFERENCE_CSV = REPO_ROOT / "data" / "paper_reference.csv"
 RUN_COLUMNS = ["run_id", "seed", "claims_sha256"]
 
 
+FIGURES_ENV = "SEENN_FIGURES"  # where the tables and figures go (default figures/)
+
+
 def figures_dir() -> Path:
-    path = Path(os.environ.get("SEENN_FIGURES", REPO_ROOT / "figures"))
+    path = Path(os.environ.get(FIGURES_ENV, REPO_ROOT / "figures"))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from seenn_lib import provenance
 from seenn_lib.artifacts import ARTIFACT_LOG, artifact_dir, config_key, load_cached, save_torch
-from seenn_lib.notebooks import write_report
+from seenn_lib.notebooks import Run, write_report
 
 
 def test_run_facts_have_every_field_with_its_type():
@@ -73,10 +73,10 @@ def test_report_gives_the_run_facts_after_the_claims_ledger(tmp_path, monkeypatc
     facts = provenance.run_facts("ci", "cpu")
     log = pd.DataFrame([{"notebook": "01_x", "status": "ok", "seconds": 12.5, "error": "",
                          "artifacts": ["logits/0123456789ab", "models/ba9876543210"]}])
-    text = write_report(log, facts).read_text()
+    text = write_report([Run(0, "run-a", tmp_path, log)], facts).read_text()
     assert text.index("## The papers' claims on this run") < text.index("## This run")
     head = text.split("\n## This run")[1].split("\n## ")[0]
     for fact in [facts["git"]["commit"], facts["date"], "profile: ci", facts["device"]["cpu"],
-                 f"torch {facts['versions']['torch']}", f"numpy {facts['versions']['numpy']}", "seeds",
-                 "| 01_x | ok | 12.5 |  | logits/0123456789ab, models/ba9876543210 |"]:
+                 f"torch {facts['versions']['torch']}", f"numpy {facts['versions']['numpy']}", "seeds: [0]",
+                 "| 01_x | ok | 12.5 |  | logits/0123456789ab, models/ba9876543210 | 0 |"]:
         assert fact in head, fact

@@ -14,7 +14,7 @@ def reproduce(args) -> None:
     # the notebooks' kernels import torch; their coordinator need not hold it too (~450 MB here): it continues
     # in a fresh interpreter that imports seenn_lib.notebooks alone
     os.execv(sys.executable, [sys.executable, "-m", "seenn_lib.notebooks", args.profile, args.device, str(args.jobs),
-                              *(args.only or [])])
+                              ",".join(map(str, args.seeds)), *(args.only or [])])
 
 
 def explorer(args) -> None:

@@ -33,6 +33,22 @@ def _replace_qcfs(module: nn.Module, u_init: float, if_reset: str) -> int:
     return replaced
 
 
+def with_levels(ann: nn.Module, levels: int) -> nn.Module:
+    """A copy of a QCFS ANN with every QCFS at `levels` quantisation levels, weights and λ unchanged. With
+    levels = 1 it is the converted SNN's first timestep: an IF neuron starting at λ/2 fires at t = 1 exactly
+    where x >= λ/2, which is where QCFS with L = 1 outputs λ (and 0 elsewhere), layer after layer."""
+    if int(levels) != levels or levels < 1:
+        raise ValueError(f"QCFS levels (the quantization step L) must be an integer >= 1, got {levels}")
+    quantised = copy.deepcopy(ann)
+    qcfs = [m for m in quantised.modules() if isinstance(m, QCFS)]
+    if not qcfs:
+        raise ValueError(f"{type(ann).__name__} has no QCFS activation; build the ANN with model_kw={{'neuron': "
+                         "'qcfs'}}")
+    for module in qcfs:
+        module.levels = int(levels)
+    return quantised.eval()
+
+
 class TimeFolded(SpikingNet):
     """Any module as a SpikingNet: its layers see time-folded [T*B, ...] batches, its spiking neurons the time
     axis, and it gains step / keep / reset like every registry model."""

@@ -7,7 +7,7 @@ from torch import nn
 
 from seenn_lib.analysis.conversion import first_step_coverage
 from seenn_lib.config import conversion_t_max, exit_t_max, get_config
-from seenn_lib.conversion import QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config, convert
+from seenn_lib.conversion import QCFS, ConvertedIF, accuracy_timesteps_table, check_qcfs_config, convert, with_levels
 from seenn_lib.evaluate import cached_logits
 from seenn_lib.pipelines import converted_logits, evaluation_images, evaluation_set
 from seenn_lib.layers import SpikingNet, repeat_time
@@ -282,3 +282,36 @@ def test_evaluation_images_are_the_first_inputs_of_the_evaluation_set():
     cfg = get_config("ci", "qcfs")
     images = evaluation_images(cfg, 5)
     assert torch.equal(images, torch.stack([evaluation_set(cfg)[i][0] for i in range(5)]))
+
+
+def _lambda_from_data(ann: nn.Module, x: torch.Tensor) -> None:
+    """Set each QCFS's λ, in order, so that about half of its positive inputs reach λ/2 at one level."""
+    for q in [m for m in ann.modules() if isinstance(m, QCFS)]:
+        seen = []
+        handle = q.register_forward_hook(lambda m, inputs, out: seen.append(inputs[0]))
+        with torch.no_grad():
+            with_levels(ann, 1)(x)  # a copy: the hook on `q` is copied with it
+        handle.remove()
+        positive = seen[0][seen[0] > 0]
+        q.threshold.data.fill_(2.02 * positive.median().item())  # no unit within float rounding of λ/2
+
+
+@pytest.mark.parametrize("name,kw", [("resnet20", {"width_mult": 0.5}), ("vgg16", {"width_mult": 0.125})])
+def test_the_first_timestep_is_the_qcfs_ann_with_one_level(name, kw):
+    """An IF neuron starting at λ/2 fires at t = 1 exactly where x >= λ/2, where QCFS with L = 1 outputs λ:
+    layer after layer (BatchNorm, average pooling, residual sums are the same linear maps on both paths), the
+    converted SNN's output at t = 1 is the L = 1 ANN's, on the same weights and λ. λ is set per layer from the
+    data so that every layer fires in part."""
+    torch.manual_seed(0)
+    ann = create_model(name, num_classes=10, neuron="qcfs", **kw).eval()
+    x = torch.rand(1, 16, 3, 32, 32)
+    _lambda_from_data(ann, x)
+    with torch.no_grad():
+        first_step = convert(ann)(x)
+        one_level = with_levels(ann, 1)(x)
+    assert torch.equal(first_step, one_level)
+    assert not torch.equal(one_level, ann(x))  # L = 4 differs: the test can tell the paths apart
+    coverage = first_step_coverage(ann, x[0])
+    assert coverage.snn_fired_t1.between(0.02, 0.98).all()  # every layer partly active: no trivial match
+    with pytest.raises(ValueError, match="integer >= 1"):
+        with_levels(ann, 0)

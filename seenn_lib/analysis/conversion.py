@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from ..config import TrainConfig, conversion_match_t
-from ..conversion import convert
+from ..conversion import with_levels
 from ..data import to_time_first
 from ..energy import forward_hooks
 from ..exits import alpha_grid, alpha_sweep
-from ..qcfs import QCFS, SpikingQCFS
+from ..qcfs import QCFS
 from ..results import paper_reference
 
 PAPER_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet": "ImageNet",
@@ -53,16 +53,17 @@ def _active_share(model: nn.Module, kinds: tuple[type, ...], x_seq: torch.Tensor
     return shares
 
 
-def first_step_coverage(ann: nn.Module, images: torch.Tensor, u_init: float = 0.5) -> pd.DataFrame:
+def first_step_coverage(ann: nn.Module, images: torch.Tensor) -> pd.DataFrame:
     """Per QCFS layer of a registry QCFS ANN on a batch of `images`: its λ, the share of units the ANN activates
-    (QCFS output > 0, i.e. x >= λ / 2L) and the share of neurons its converted SNN (convert(ann, u_init)) fires at
-    t = 1, and their ratio. From u_init·λ an IF neuron fires at t = 1 only where its input reaches (1 − u_init)·λ,
-    so a λ far above the pre-activations leaves the first timestep with little of the ANN, and SEENN-I with few
+    (QCFS output > 0, i.e. x >= λ / 2L) and the share of neurons its converted SNN fires at t = 1, and their
+    ratio. The SNN's first step is the ANN with one quantisation level (conversion.with_levels(ann, 1), an exact
+    second path), so this runs no SNN. From λ/2 an IF neuron fires at t = 1 only where its input reaches λ/2, so
+    a λ far above the pre-activations leaves the first timestep with little of the ANN, and SEENN-I with few
     confident exits at t = 1 (SEENN-09)."""
     x_seq = to_time_first(images, 1)
     thresholds = {n: m.threshold.item() for n, m in ann.named_modules() if isinstance(m, QCFS)}
     active = _active_share(ann, (QCFS,), x_seq)
-    fired = _active_share(convert(ann, u_init), (SpikingQCFS,), x_seq)
+    fired = _active_share(with_levels(ann, 1), (QCFS,), x_seq)
     table = pd.DataFrame({"layer": list(thresholds), "threshold": list(thresholds.values()),
                           "ann_active": [active[n] for n in thresholds],
                           "snn_fired_t1": [fired[n] for n in thresholds]})

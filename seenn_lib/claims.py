@@ -51,8 +51,9 @@ class Estimate:
         samples = np.asarray(self.samples, dtype=float)
         if np.isnan(samples).mean() > UNDEFINED_SHARE:
             return -np.inf, np.inf
-        tail = (1 - level) / 2 * 100
-        low, high = np.nanpercentile(samples, [tail, 100 - tail])
+        tail = (1 - level) / 2 * 100  # the outer order statistics: no interpolation, so +inf stays inf
+        low = np.nanpercentile(samples, tail, method="lower")
+        high = np.nanpercentile(samples, 100 - tail, method="higher")
         return float(low), float(high)
 
     def se(self) -> float:
@@ -133,7 +134,8 @@ def _row(claim_id: str, estimate: Estimate, unlearned: str) -> dict:
              f"underpowered: SE {se:.3g} > a third of the margin {abs(gap):.3g}"
              if se > abs(gap) / POWER and not unlearned else ""]
     return {"claim_id": claim_id, "ours": point, "ci_low": low, "ci_high": high, "se": se, "margin": gap,
-            "interval": estimate.source, "verdict": NOT_TESTABLE if unlearned else verdict(rule, low, high),
+            "interval": estimate.source,
+            "verdict": NOT_TESTABLE if unlearned or math.isnan(point) else verdict(rule, low, high),
             "note": "; ".join(filter(None, notes))}
 
 

@@ -86,6 +86,10 @@ def test_too_many_undefined_resamples_leave_the_interval_unbounded():
     assert claims.Estimate(0.3, samples).interval() == (-np.inf, np.inf)
     assert claims.Estimate(0.3, samples[:980]).interval() == (0.3, 0.3)  # 2 % undefined: bounded by the rest
     assert claims.judge({"SEENN-01": claims.Estimate(0.3, samples)}, "ci").verdict.item() == MAYBE
+    never = claims.Estimate(0.3, np.r_[np.full(900, 0.3), np.full(100, np.inf)])  # never reached: +inf
+    assert never.interval() == (0.3, np.inf)
+    undefined = claims.Estimate(np.nan, np.full(1000, np.nan))
+    assert claims.judge({"SEENN-01": undefined}, "ci").verdict.item() == claims.NOT_TESTABLE
 
 
 def test_a_model_that_learned_nothing_is_not_testable():

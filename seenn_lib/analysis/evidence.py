@@ -14,12 +14,12 @@ from functools import lru_cache
 
 import torch
 
+from .. import resampling
 from ..claims import Estimate
 from ..config import run_seed
 from ..exits import alpha_decisions, alpha_grid, check_alpha, confidence
 from ..metrics import accuracy_per_t, correct_per_t, earliest_correct
-from ..resampling import RESAMPLES, bootstrap_weights, from_rows, held_out_weights, select, spearman_rows, \
-    weighted_mean
+from ..resampling import RESAMPLES, from_rows, select, spearman_rows, weighted_mean
 
 ONE_STEP_LATENCY = 1.12  # SEENN §4.2: SEENN-I against the one-timestep SNN "at the cost of 12 % more latency"
 CALIBRATION_FRACTION = 0.5  # the share of the test inputs α is chosen on (notebook 15's split)
@@ -51,7 +51,7 @@ def _part(weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 @lru_cache(maxsize=2)
 def whole(n: int, resamples: int = RESAMPLES, seed: int = 0) -> Weights:
     """Bootstrap weights over all n test inputs (cached: every claim of an experiment sees the same ones)."""
-    counts, index = _part(bootstrap_weights(n, resamples, seed))
+    counts, index = _part(resampling.bootstrap_weights(n, resamples, seed))
     return Weights(counts, index, f"paired bootstrap over {n:,} test inputs, {resamples:,} resamples")
 
 
@@ -59,7 +59,8 @@ def whole(n: int, resamples: int = RESAMPLES, seed: int = 0) -> Weights:
 def halves(n: int, resamples: int = RESAMPLES, seed: int = 0) -> tuple[Weights, Weights]:
     """(calibration, held-out) bootstrap weights over a seeded split of n test inputs, each part resampled
     within itself (cached like `whole`)."""
-    (cal, cal_index), (held, held_index) = map(_part, held_out_weights(n, CALIBRATION_FRACTION, resamples, seed))
+    split = resampling.held_out_weights(n, CALIBRATION_FRACTION, resamples, seed)
+    (cal, cal_index), (held, held_index) = map(_part, split)
     described = (f"paired bootstrap over {len(held_index):,} held-out test inputs, {resamples:,} resamples; "
                  f"α chosen on {len(cal_index):,} calibration inputs in each resample")
     return Weights(cal, cal_index, described), Weights(held, held_index, described)

@@ -34,7 +34,7 @@ from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps
-from seenn_lib.analysis.evidence import exit_potential, late_timestep_gain, model_fit
+from seenn_lib.analysis.evidence import exit_notes, exit_potential, late_timestep_gain, model_fit
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
@@ -70,15 +70,19 @@ save_figure(fig, "01_accuracy_vs_timesteps")
 # %% [markdown]
 # ## The paper's claims, checked on this run
 #
-# Scale-free quantities (fractions of T_max, points of accuracy) from the cache above, each judged by its rule
-# in `data/paper_claims.csv`: SEENN-01 (AET is a small fraction of T_max), SEENN-02 (the second half of the
-# timesteps adds little) and SEENN-03 (Assumption 3.1: AET and empirical AET agree).
+# Scale-free quantities from the cache above, each judged by its rule in `data/paper_claims.csv`: SEENN-01
+# (AET lies close to one timestep: (AET − 1) / (T_max − 1)), SEENN-02 (the second half of the timesteps adds
+# little, in points) and SEENN-03 (Assumption 3.1: AET and empirical AET agree, in timesteps; not testable at
+# T_max ≤ 2, where they are equal by construction). Each comes with a 95 % interval from a paired bootstrap over
+# the test inputs (1,000 resamples, seeded by the run's seed); the verdict is `reproduced` when the whole
+# interval meets the rule, `not reproduced` when none of it does, `inconclusive` otherwise.
 
 # %%
 claims = judge({**exit_potential(mean_logits, targets), "SEENN-02": late_timestep_gain(mean_logits, targets)},
                profile, name,
                notes={"SEENN-02": f"T_max {cfg.time_steps}: {fixed.accuracy.iloc[-1]:.2f} % vs "
-                                  f"{fixed.accuracy.iloc[(cfg.time_steps + 1) // 2 - 1]:.2f} % at half"},
+                                  f"{fixed.accuracy.iloc[(cfg.time_steps + 1) // 2 - 1]:.2f} % at half",
+                      **exit_notes(cfg.time_steps)},
                **model_fit(mean_logits, targets))
 save_claims(claims, "01")
 

@@ -38,7 +38,7 @@ from seenn_lib.pipelines import cached_logits
 from seenn_lib.exits import alpha_sweep, confidence_exit, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, exit_distribution
 from seenn_lib.plots import accuracy_vs_timesteps, exit_pies
-from seenn_lib.analysis.evidence import alpha_tradeoff_evidence
+from seenn_lib.analysis.evidence import alpha_tradeoff_evidence, model_fit
 from seenn_lib.claims import judge
 from seenn_lib.results import save_claims, save_figure, save_table
 
@@ -70,7 +70,11 @@ dists.pivot(index="alpha", columns="t", values="fraction")
 #
 # SEENN-15: at every α, SEENN-I is at least as accurate as the static SNN interpolated at the same average T;
 # SEENN-16: the share exiting at t = 1 falls as α rises; SEENN-17: it falls substantially from the lowest to the
-# highest α (the paper's 0.4 and 0.9).
+# highest α (the paper's 0.4 and 0.9). All three at the α above, each with a 95 % interval from 1,000 paired
+# bootstrap resamples of the test images; the verdict is `reproduced` when the whole interval meets the rule,
+# `not reproduced` when none of it does, `inconclusive` otherwise. SEENN-16 is a consistency check: it holds by the
+# definition of the exit rule.
 
 # %%
-save_claims(judge(alpha_tradeoff_evidence(sweep, fixed, dists), profile, name), "07")
+save_claims(judge(alpha_tradeoff_evidence(mean_logits, targets, alphas, score), profile, name,
+                  **model_fit(mean_logits, targets)), "07")

@@ -9,6 +9,7 @@ import torch
 
 from seenn_lib import claims
 from seenn_lib.analysis import evidence_teas as evidence
+from seenn_lib.analysis.teas import energy_table
 from seenn_lib.teas import VulnerabilitySweep
 
 NOT, YES, MAYBE = claims.NOT_REPRODUCED, claims.REPRODUCED, claims.INCONCLUSIVE
@@ -88,10 +89,12 @@ def test_teas_07_counts_from_the_first_retraining_epoch_and_verdicts_flip():
     assert math.isnan(short["TEAS-07"].point) and verdicts(short)["TEAS-07"] == claims.NOT_TESTABLE
 
 
-def energy_rows(ann: float, snn: list[float], teas: list[float]) -> pd.DataFrame:
+def energy_rows(ann: float, snn: list[float], teas: list[float], images: list[int] | None = None) -> pd.DataFrame:
+    """analysis.teas.energy_per_batch's shape: energy per inference of each network on each batch of images."""
     n = len(snn)
+    images = images or [8] * n
     return pd.DataFrame({"network": ["ANN"] * n + ["SNN (T = 8)"] * n + ["TEAS"] * n,
-                         "sample": list(range(n)) * 3, "energy_pj": [ann] * n + snn + teas})
+                         "batch": list(range(n)) * 3, "images": images * 3, "energy_pj": [ann] * n + snn + teas})
 
 
 def test_energy_evidence_by_hand_and_flips():
@@ -101,6 +104,15 @@ def test_energy_evidence_by_hand_and_flips():
     assert verdicts(good) == {"TEAS-08": YES, "TEAS-09": YES}
     bad = evidence.energy_evidence(energy_rows(10.0, [12.0, 14.0] * 20, [13.0, 15.0] * 20), seed=0)
     assert verdicts(bad) == {"TEAS-08": NOT, "TEAS-09": NOT}
+
+
+def test_energy_of_unequal_batches_is_weighted_by_their_images():
+    # SNN: 2 images at 4 pJ and 1 at 7 pJ: 5 pJ per inference; TEAS: 2 at 1 and 1 at 4: 2 pJ
+    rows = energy_rows(10.0, [4.0, 7.0], [1.0, 4.0], images=[2, 1])
+    found = evidence.energy_evidence(rows, resamples=0, seed=0)
+    assert found["TEAS-08"].point == pytest.approx(0.5) and found["TEAS-09"].point == pytest.approx(0.4)
+    table = energy_table(rows.assign(average_T=1.0, params=1, macs_per_step=1.0, macs=1.0, sops=1.0))
+    assert table.energy_pj.tolist() == pytest.approx([10.0, 5.0, 2.0]) and table.normalized_energy.iloc[2] == 0.2
 
 
 def test_bootstrap_follows_the_runs_seed(monkeypatch):

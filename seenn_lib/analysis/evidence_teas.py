@@ -94,13 +94,15 @@ def teas_evidence(main: dict, unregularised: dict, resamples: int = RESAMPLES, s
             "TEAS-07": gain(epochs[-1], epochs[1]) if len(epochs) > 2 else exact(float("nan"))}
 
 
-def energy_evidence(per_input: pd.DataFrame, resamples: int = RESAMPLES, seed: int | None = None
+def energy_evidence(per_batch: pd.DataFrame, resamples: int = RESAMPLES, seed: int | None = None
                     ) -> dict[str, Estimate]:
-    """Notebook 13 (TEAS Fig. 8) from analysis.teas.energy_per_input (networks in the order ANN, SNN, TEAS):
-    ratios of mean energies per inference over the same resampled test images (paired bootstrap)."""
-    energy = [torch.tensor(g.sort_values("sample").energy_pj.to_numpy(), dtype=torch.float64)
-              for _, g in per_input.groupby("network", sort=False)]
+    """Notebook 13 (TEAS Fig. 8) from analysis.teas.energy_per_batch (networks in the order ANN, SNN, TEAS):
+    ratios of mean energies per inference over the same resampled batches of test images (paired bootstrap)."""
+    energy = [torch.tensor((g.energy_pj * g.images).to_numpy(), dtype=torch.float64)
+              for _, g in per_batch.sort_values("batch").groupby("network", sort=False)]
     weights, count = _bootstrap(len(energy[0]), resamples, seed)
     ann, snn, teas = (weighted_mean(weights, e) for e in energy)
-    source = f"paired bootstrap over the {len(energy[0]):,} test images counted, {count}"
+    images = per_batch.images[per_batch.network == per_batch.network.iloc[0]]
+    source = (f"paired bootstrap over the {len(energy[0])} batches of test images counted ({images.sum():,} "
+              f"images, {images.max()} a batch), {count}")
     return {"TEAS-08": from_rows(snn / ann, source), "TEAS-09": from_rows(teas / snn, source)}

@@ -28,7 +28,7 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-magnitudes = [0.1, 1.0]  # noise std in units of each layer's firing threshold V_th
+magnitudes = [0.1, 1.0]  # noise std in units of each layer's V_th (judged at 0.1, the paper's; others: sensitivity)
 eval_samples = 2000  # test samples (0: the whole test set, as the paper)
 time_steps = 0  # T of every layer (0: the profile's TEAS T, as the paper)
 seed = None  # the noise draws (None: this run's seed, SEENN_SEED; it also seeds the bootstrap)

@@ -74,7 +74,8 @@ def test_teas_evidence_by_hand_with_intervals_around_the_point():
     rows = judged(good)
     assert (rows.ci_low <= rows.ours + 1e-12).all() and (rows.ours <= rows.ci_high + 1e-12).all()
     assert rows.loc["TEAS-05", "ci_low"] < 60 < rows.loc["TEAS-05", "ci_high"]
-    assert rows.loc["TEAS-04", "interval"] == evidence.ONE_RUN and rows.loc["TEAS-02", "se"] == 0
+    assert rows.loc["TEAS-04", "interval"] == evidence.ONE_RUN == rows.loc["TEAS-02", "interval"]
+    assert rows.loc["TEAS-02", "se"] == 0
     assert set(rows.verdict) == {YES}
 
 

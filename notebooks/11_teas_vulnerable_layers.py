@@ -28,22 +28,23 @@
 # %% tags=["parameters"]
 profile = "smoke"
 device = "cpu"
-magnitudes = [0.1, 1.0]  # noise std in units of each layer's firing threshold V_th
+magnitudes = [0.1, 1.0]  # noise std in units of each layer's V_th (judged at 0.1, the paper's; others: sensitivity)
 eval_samples = 2000  # test samples (0: the whole test set, as the paper)
 time_steps = 0  # T of every layer (0: the profile's TEAS T, as the paper)
-seed = 0
+seed = None  # the noise draws (None: this run's seed, SEENN_SEED; it also seeds the bootstrap)
 
 # %%
-import pandas as pd
-
-from seenn_lib.config import get_config, get_profile
-from seenn_lib.analysis.teas import activity_column, activity_per_sample, layer_vulnerability
+from seenn_lib.config import get_config, get_profile, run_seed
+from seenn_lib.analysis.teas import activity_column, activity_per_sample, vulnerability_sweep, vulnerability_tables
+from seenn_lib.analysis.evidence_teas import (sensitivity_table, vulnerability_estimates, vulnerability_evidence,
+                                              vulnerability_note)
 from seenn_lib.pipelines import evaluation_set, pretrained_snn
 from seenn_lib.plots import vulnerable_layers
 from seenn_lib.claims import judge
 from seenn_lib.results import save_claims, save_figure, save_table
 
 tcfg = get_profile(profile).teas
+seed = run_seed() if seed is None else seed
 cfg = get_config(profile, tcfg.experiment)
 snn, t_max = pretrained_snn(cfg, tcfg, device)
 t_max = time_steps or t_max
@@ -61,13 +62,21 @@ per_sample.groupby(["layer", "name", "neurons"])[["activity", "rate"]].describe(
 
 # %% [markdown]
 # ## Accuracy with noise on one layer at a time
+#
+# The sweep keeps which test inputs each noised network gets right, so every layer's accuracy drop (and its
+# activity) can be recomputed on resampled test inputs: the rank correlation below carries a 95 % interval from
+# a paired bootstrap over those inputs (1,000 resamples). Magnitudes other than the paper's u = 0.1 are
+# sensitivity rows (`judged` False): shown with their intervals, not claims.
 
 # %%
-vuln, corr = layer_vulnerability(snn, t_max, test_ds, magnitudes, tcfg.activity, device, seed=seed)
+sweep = vulnerability_sweep(snn, t_max, test_ds, magnitudes, device, seed=seed)
+vuln, _ = vulnerability_tables(sweep, tcfg.activity)
 save_table(vuln, "11_vulnerable_layers")
 vuln
 
 # %%
+estimates = vulnerability_estimates(sweep, tcfg.activity, seed=seed)
+corr = sensitivity_table(estimates).assign(activity=act)
 save_table(corr, "11_rank_correlation")
 corr
 
@@ -79,12 +88,11 @@ save_figure(fig, "11_vulnerable_layers")
 # ## The paper's claim, checked on this run
 #
 # Fig. 3 is qualitative: the accuracy drop is largest where activity is highest. TEAS-01 checks it as a positive
-# rank correlation between a layer's activity and the accuracy lost when noise is injected there, at every
-# noise magnitude (the paper's is u = 0.1).
+# rank correlation between a layer's activity and the accuracy lost when noise is injected there, at the paper's
+# noise magnitude u = 0.1 only (not testable here when the sweep does not include it). The interval says how
+# much of that ranking the test inputs decide: with few inputs flipped by the noise, layers' drops tie or swap
+# between resamples and the verdict is inconclusive.
 
 # %%
-save_claims(pd.concat([judge({"TEAS-01": r.spearman_activity_vs_accuracy_drop}, profile,
-                             f"{tcfg.experiment}, u = {r.noise:g}",
-                             notes={"TEAS-01": f"clean accuracy {vuln.accuracy_clean.iloc[0]:.2f} %"},
-                             accuracy=vuln.accuracy_clean.iloc[0])
-                       for r in corr.itertuples()], ignore_index=True), "11")
+save_claims(judge(vulnerability_evidence(estimates), profile, f"{tcfg.experiment}, u = 0.1",
+                  notes={"TEAS-01": vulnerability_note(sweep)}, accuracy=vuln.accuracy_clean.iloc[0]), "11")

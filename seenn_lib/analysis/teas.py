@@ -1,5 +1,6 @@
 """TEAS analyses for notebooks 11 and 13: per-layer spiking activity and the vulnerable layers (TEAS Eq. 2,
-Fig. 3), and energy per inference of the ANN twin, the original SNN and the TEAS network (Fig. 8a)."""
+Fig. 3), and energy per inference (per test input) of the ANN twin, the original SNN and the TEAS network
+(Fig. 8a)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,10 +13,12 @@ from ..devices import place, resolve_device
 from ..energy import INT32_45NM, CostModel, count_ops, summarize_ops
 from ..layers import SpikingNet, repeat_time
 from ..pipelines import evaluation_images, pretrained_snn, teas_network
-from ..teas import activity_column, activity_table, layer_names, rank_correlation, run_fixed_t, vulnerability_table
+from ..teas import (VulnerabilitySweep, activity_column, activity_table, layer_names, rank_correlation, run_fixed_t,
+                    vulnerability_sweep)
 from ..train import build_model
 
-__all__ = ["activity_column", "activity_per_sample", "ann_twin", "energy_table", "layer_vulnerability"]
+__all__ = ["activity_column", "activity_per_sample", "ann_twin", "energy_per_batch", "energy_table",
+           "layer_vulnerability", "vulnerability_sweep", "vulnerability_tables"]
 
 
 def activity_per_sample(snn: SpikingNet, t_max: int, dataset, device="cpu") -> pd.DataFrame:
@@ -30,8 +33,12 @@ def layer_vulnerability(snn: SpikingNet, t_max: int, dataset, magnitudes, measur
     """TEAS Fig. 3: the accuracy with noise on one layer at a time (teas.vulnerability_table), and per noise
     magnitude the Spearman rank correlation between a layer's activity (`measure`'s column) and the accuracy
     that noise there costs."""
-    vuln = vulnerability_table(snn, t_max, dataset, magnitudes, device, seed=seed)
-    act = activity_column(measure)
+    return vulnerability_tables(vulnerability_sweep(snn, t_max, dataset, magnitudes, device, seed=seed), measure)
+
+
+def vulnerability_tables(sweep: VulnerabilitySweep, measure: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """layer_vulnerability's two tables from a sweep (teas.vulnerability_sweep) already run."""
+    vuln, act = sweep.table(), activity_column(measure)
     corr = pd.DataFrame([{"noise": u, "activity": act, "spearman_activity_vs_accuracy_drop":
                           rank_correlation(g[act], g.accuracy_drop)} for u, g in vuln.groupby("noise")])
     return vuln, corr
@@ -45,12 +52,14 @@ def ann_twin(cfg: TrainConfig) -> nn.Module:
 
 
 @torch.no_grad()
-def energy_table(profile: str = "smoke", device="cpu", tcfg: TeasConfig | None = None,
-                 samples: int = 256, cost: CostModel = INT32_45NM) -> pd.DataFrame:
-    """TEAS Fig. 8(a): energy per inference of the ANN twin, the original SNN (every layer at T) and the
-    TEAS network, from seenn_lib.energy.count_ops on `samples` test images (MACs for the ANN and the SNN's
-    encoding layer, one accumulate per arriving spike and synapse elsewhere), priced by `cost` (default the
-    integer format at 45 nm of TEAS Fig. 8b) and normalised to the ANN's. One tidy row per network."""
+def energy_per_batch(profile: str = "smoke", device="cpu", tcfg: TeasConfig | None = None, samples: int = 256,
+                     batch: int = 8, cost: CostModel = INT32_45NM) -> pd.DataFrame:
+    """TEAS Fig. 8(a) per batch of test images: the operations and energy per inference of the ANN twin, the
+    original SNN (every layer at T) and the TEAS network on the first `samples` test images, counted by
+    seenn_lib.energy.count_ops on consecutive batches of `batch` images (the resampling units of the claims'
+    bootstrap; one image at a time cost 7x longer) and priced by `cost` (default the integer format at 45 nm of
+    TEAS Fig. 8b): MACs for the ANN and the SNN's encoding layer, one accumulate per arriving spike and synapse
+    elsewhere. One tidy row per (network, batch), with its number of images."""
     tcfg = tcfg or get_profile(profile).teas
     cfg = get_config(profile, tcfg.experiment)
     device = resolve_device(device)
@@ -61,9 +70,20 @@ def energy_table(profile: str = "smoke", device="cpu", tcfg: TeasConfig | None =
                 "TEAS": (teas_net, teas_net.input_steps)}
     rows = []
     for name, (model, steps) in networks.items():
-        totals = summarize_ops(count_ops(model, repeat_time(x, steps), cost))
         avg_t = float(np.mean(model.time_steps)) if model is teas_net else steps
-        rows.append({"network": name, "average_T": avg_t, **totals})
-    df = pd.DataFrame(rows)
+        rows += [{"network": name, "batch": b, "images": len(chunk), "average_T": avg_t,
+                  **summarize_ops(count_ops(model, repeat_time(chunk, steps), cost))}
+                 for b, chunk in enumerate(x.split(batch))]
+    return pd.DataFrame(rows)
+
+
+def energy_table(per_batch: pd.DataFrame) -> pd.DataFrame:
+    """TEAS Fig. 8(a): energy per inference of each network (energy_per_batch's means over the test images),
+    normalised to the first network's (the ANN's). One tidy row per network."""
+    columns = ["average_T", "params", "macs_per_step", "macs", "sops", "energy_pj"]
+    weighted = per_batch[columns].mul(per_batch.images, axis=0).assign(network=per_batch.network,
+                                                                       images=per_batch.images)
+    sums = weighted.groupby("network", sort=False)[columns + ["images"]].sum()
+    df = sums[columns].div(sums.images, axis=0).reset_index()
     df["normalized_energy"] = df.energy_pj / df.energy_pj.iloc[0]
     return df

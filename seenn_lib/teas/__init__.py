@@ -13,15 +13,17 @@
 No official code exists; the choices the paper leaves open are stated where they are made.
 """
 from ..config import TeasConfig
-from .activity import activity_column, activity_table, layer_summary, rank_correlation, vulnerability_table
+from .activity import (VulnerabilitySweep, activity_column, activity_table, layer_summary, rank_correlation,
+                       vulnerability_sweep, vulnerability_table)
 from .allocation import activity_regularizer, adjust, allocate, teas_loss
 from .network import (TemporalAdaptiveNet, activity_measure, input_noise, layer_activity, layer_names,
                       layer_parameters, run_adaptive, run_fixed_t, run_stepwise, time_groups)
 from .spike_trains import convert_train, fire_potential, leading_train, rate_convert, single_spike_train, time_convert
 from .training import TeasTraining, teas_key
 
-__all__ = ["TeasConfig", "TeasTraining", "TemporalAdaptiveNet", "activity_column", "activity_measure",
-           "activity_regularizer", "activity_table", "adjust", "allocate", "convert_train", "fire_potential",
-           "input_noise", "layer_activity", "layer_names", "layer_parameters", "layer_summary", "leading_train",
-           "rank_correlation", "rate_convert", "run_adaptive", "run_fixed_t", "run_stepwise", "single_spike_train",
-           "teas_key", "teas_loss", "time_convert", "time_groups", "vulnerability_table"]
+__all__ = ["TeasConfig", "TeasTraining", "TemporalAdaptiveNet", "VulnerabilitySweep", "activity_column",
+           "activity_measure", "activity_regularizer", "activity_table", "adjust", "allocate", "convert_train",
+           "fire_potential", "input_noise", "layer_activity", "layer_names", "layer_parameters", "layer_summary",
+           "leading_train", "rank_correlation", "rate_convert", "run_adaptive", "run_fixed_t", "run_stepwise",
+           "single_spike_train", "teas_key", "teas_loss", "time_convert", "time_groups", "vulnerability_sweep",
+           "vulnerability_table"]

@@ -1,6 +1,7 @@
 """Tidy tables of spiking activity per layer, rank correlations, and the vulnerable-layer sweep (TEAS Fig. 3)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -54,24 +55,53 @@ def rank_correlation(a: Sequence[float], b: Sequence[float]) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def vulnerability_table(snn: SpikingNet, time_steps: int, dataset, magnitudes: Sequence[float] = (0.1,),
-                        device="cpu", batch_size: int = 256, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True)
+class VulnerabilitySweep:
+    """TEAS Fig. 3 per test input: correctness of the clean network (`clean` [N] bool) and with noise on one
+    layer at a time (`noisy` [U, L, N] bool: noise magnitude, layer, input), beside each input's activity per
+    layer in the clean network (`activity` [N, L], Eq. 2) and the layers' neurons [L] and names."""
+    magnitudes: tuple[float, ...]
+    clean: torch.Tensor
+    noisy: torch.Tensor
+    activity: torch.Tensor
+    neurons: torch.Tensor
+    names: tuple[str, ...]
+    time_steps: int
+
+    def table(self) -> pd.DataFrame:
+        """One tidy row per (u, layer): the layer's mean activity (both measures), the accuracy clean and with
+        noise there (%), and the accuracy drop."""
+        per_sample = activity_table(self.activity, self.neurons, [self.time_steps] * len(self.names),
+                                    list(self.names))
+        summary = layer_summary(per_sample)
+        summary["accuracy_clean"] = self.clean.float().mean().item() * 100
+        tables = [summary.assign(noise=u, accuracy_noisy=(noisy.float().mean(1) * 100).numpy())
+                  for u, noisy in zip(self.magnitudes, self.noisy)]
+        table = pd.concat(tables, ignore_index=True)
+        table["accuracy_drop"] = table.accuracy_clean - table.accuracy_noisy
+        return table
+
+
+def vulnerability_sweep(snn: SpikingNet, time_steps: int, dataset, magnitudes: Sequence[float] = (0.1,),
+                        device="cpu", batch_size: int = 256, seed: int = 0, progress: bool = True
+                        ) -> VulnerabilitySweep:
     """TEAS Fig. 3 on a registry model or an adapted network (seenn_lib.adapters): for each noise magnitude u
-    and spiking layer, accuracy with noise of std u·V_th (the layer's firing threshold, input_noise) on that
-    layer's input current only, beside the layer's activity (both measures) in the clean network. One tidy
-    row per (u, layer)."""
-    clean_correct, activity, neurons = run_fixed_t(snn, time_steps, dataset, device, batch_size, progress, "clean")
+    and spiking layer, which test inputs are classified right with noise of std u·V_th (the layer's firing
+    threshold, input_noise) on that layer's input current only; and the clean network's activity per input."""
+    clean, activity, neurons = run_fixed_t(snn, time_steps, dataset, device, batch_size, progress, "clean")
     layers = snn.neurons()
-    summary = layer_summary(activity_table(activity, neurons, [time_steps] * len(layers), layer_names(snn)))
-    summary["accuracy_clean"] = clean_correct.float().mean().item() * 100
-    tables = []
+    noisy = []
     for magnitude in magnitudes:
-        noisy = []
         for neuron in tqdm(layers, desc=f"noise u={magnitude}", disable=not progress):
             with input_noise(neuron, magnitude, seed):
-                correct, _, _ = run_fixed_t(snn, time_steps, dataset, device, batch_size, False)
-            noisy.append(correct.float().mean().item() * 100)
-        tables.append(summary.assign(noise=magnitude, accuracy_noisy=noisy))
-    table = pd.concat(tables, ignore_index=True)
-    table["accuracy_drop"] = table.accuracy_clean - table.accuracy_noisy
-    return table
+                noisy.append(run_fixed_t(snn, time_steps, dataset, device, batch_size, False)[0])
+    shape = (len(magnitudes), len(layers), len(clean))
+    noisy = torch.stack(noisy).view(shape) if noisy else torch.zeros(shape)
+    return VulnerabilitySweep(tuple(float(u) for u in magnitudes), clean, noisy.bool(), activity, neurons,
+                              tuple(layer_names(snn)), time_steps)
+
+
+def vulnerability_table(snn: SpikingNet, time_steps: int, dataset, magnitudes: Sequence[float] = (0.1,),
+                        device="cpu", batch_size: int = 256, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """TEAS Fig. 3 as one tidy row per (u, layer) (vulnerability_sweep(...).table())."""
+    return vulnerability_sweep(snn, time_steps, dataset, magnitudes, device, batch_size, seed, progress).table()

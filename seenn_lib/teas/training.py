@@ -21,14 +21,23 @@ from .allocation import adjust, allocate, teas_loss
 from .network import TemporalAdaptiveNet, activity_measure, layer_names, layer_parameters, run_adaptive
 
 
+# what a TEAS result holds beyond its tables: which test inputs each network got right (the claims' paired
+# bootstrap); in the key, so results cached before it are recomputed rather than read without it
+RESULT_CONTENT = "per-input correct"
+
+
 def teas_key(cfg: TrainConfig, tcfg: TeasConfig) -> dict:
-    """The cache key of a TEAS run: the pretrained SNN's config and the TEAS knobs."""
-    return {"snn": cfg.to_dict(), "teas": asdict(tcfg)}
+    """The cache key of a TEAS run: the pretrained SNN's config, the TEAS knobs and what the result holds."""
+    return {"snn": cfg.to_dict(), "teas": asdict(tcfg), "result": RESULT_CONTENT}
 
 
-def accuracy(net: TemporalAdaptiveNet, dataset, device, batch_size: int = 256) -> float:
-    correct, _, _ = run_adaptive(net, dataset, device, batch_size, progress=False)
-    return correct.float().mean().item() * 100
+def correct(net: TemporalAdaptiveNet, dataset, device, batch_size: int = 256) -> torch.Tensor:
+    """[N] bool: which inputs of `dataset` the network classifies right."""
+    return run_adaptive(net, dataset, device, batch_size, progress=False)[0]
+
+
+def percent(right: torch.Tensor) -> float:
+    return right.float().mean().item() * 100
 
 
 def mean_activity(net: TemporalAdaptiveNet, dataset, device, measure: str, batch_size: int = 256) -> np.ndarray:
@@ -71,11 +80,12 @@ class TeasPhase(Job):
 
     def extra_state(self) -> dict:
         return {"time_steps": list(self.run.net.time_steps), "history": list(self.run.history),
-                "activity": self.activity, "seen": list(self._seen)}
+                "correct": list(self.run.epoch_correct), "activity": self.activity, "seen": list(self._seen)}
 
     def load_extra_state(self, state: dict) -> None:
         self.run.net.set_time_steps(state["time_steps"])
         self.run.history[:] = state["history"]
+        self.run.epoch_correct[:] = state["correct"]
         self.activity, self._seen = state["activity"], list(state["seen"])
 
 
@@ -94,21 +104,22 @@ class TeasTraining:
         seed_everything(tcfg.seed)
         self.net = place(TemporalAdaptiveNet(snn, [t_max] * len(snn.neurons()), tcfg.coding), self.ctx.device)
         self.history: list[dict] = []
+        self.epoch_correct: list[torch.Tensor] = []  # per history row: [N] bool on test_ds
 
     def _start(self) -> None:
         """Accuracy of the original SNN, activity, #Para, and the two allocations made from that activity."""
         device, tcfg = self.ctx.device, self.tcfg
-        self.snn_acc = accuracy(self.net, self.test_ds, device)
+        self.snn_correct = correct(self.net, self.test_ds, device)
         self.activity0 = mean_activity(self.net, self.calib_ds, device, tcfg.activity)
         probe = repeat_time(self.train_ds[0][0].unsqueeze(0).to(device), self.t_max)
         self.params = torch.tensor(layer_parameters(self.snn, probe), dtype=torch.float32, device=device)
         self.no_retrain = allocate(self.activity0, self.t_max, tcfg.target_ratio, tcfg.t_min, groups=self.net.groups)
         self.net.set_time_steps(self.no_retrain)
-        self.no_retrain_acc = accuracy(self.net, self.test_ds, device)
+        self.no_retrain_correct = correct(self.net, self.test_ds, device)
         self.initial = allocate(self.activity0, self.t_max, tcfg.init_ratio, tcfg.t_min, groups=self.net.groups)
         self.net.set_time_steps(self.initial)
-        first = accuracy(self.net, self.test_ds, device)
-        self.history[:] = [{"phase": "initial allocation", "epoch": 0, "accuracy": first,
+        self.epoch_correct[:] = [correct(self.net, self.test_ds, device)]
+        self.history[:] = [{"phase": "initial allocation", "epoch": 0, "accuracy": percent(self.epoch_correct[0]),
                             "mean_T": float(np.mean(self.initial)), "loss": float("nan")}]
 
     def after_epoch(self, job: TeasPhase, done: int, loss: float) -> None:
@@ -119,8 +130,9 @@ class TeasTraining:
             ratio = tcfg.init_ratio + (tcfg.target_ratio - tcfg.init_ratio) * step / n_adjust
             self.net.set_time_steps(adjust(self.net.time_steps, job.activity, self.t_max, ratio, tcfg.t_min,
                                            self.net.groups))
+        self.epoch_correct.append(correct(self.net, self.test_ds, self.ctx.device))
         self.history.append({"phase": job.phase, "epoch": job.first_epoch + done,
-                             "accuracy": accuracy(self.net, self.test_ds, self.ctx.device),
+                             "accuracy": percent(self.epoch_correct[-1]),
                              "mean_T": float(np.mean(self.net.time_steps)), "loss": loss})
 
     def train(self, progress: bool = True, checkpoint_every: int = 0) -> dict:
@@ -138,7 +150,8 @@ class TeasTraining:
     def result(self) -> dict:
         """layers (per layer: name, neurons, #Para, initial #Act, T initially / without retraining / final,
         final #Act; #Act as TeasConfig.activity), history (accuracy and mean T per epoch), summary (a Table 2
-        row), allocation, model."""
+        row), correct (which test inputs the original SNN, the network without retraining and the network after
+        each history row got right: [N], [N], [rows, N] bool), allocation, model."""
         net, measure = self.net, self.tcfg.activity
         layers = pd.DataFrame({
             "layer": range(len(self.initial)), "name": layer_names(self.snn), "neurons": net.neurons_per_layer,
@@ -147,11 +160,13 @@ class TeasTraining:
             "T_final": net.time_steps, "activity_final": mean_activity(net, self.calib_ds, self.ctx.device, measure),
             "activity_measure": measure})
         summary = {"model": self.cfg.model, "dataset": self.cfg.dataset, "ann_accuracy": float("nan"),
-                   "snn_accuracy": self.snn_acc, "original_T": self.t_max,
-                   "without_retraining_accuracy": self.no_retrain_acc,
+                   "snn_accuracy": percent(self.snn_correct), "original_T": self.t_max,
+                   "without_retraining_accuracy": percent(self.no_retrain_correct),
                    "without_retraining_T": float(np.mean(self.no_retrain)),
                    "reduced_accuracy": self.history[-1]["accuracy"], "reduced_T": float(np.mean(net.time_steps)),
                    "lam": self.tcfg.lam, "activity_measure": measure,
                    "rank_corr_activity_T": rank_correlation(self.activity0, net.time_steps)}
+        right = {"snn": self.snn_correct, "without_retraining": self.no_retrain_correct,
+                 "epochs": torch.stack(self.epoch_correct)}
         return {"layers": layers, "history": pd.DataFrame(self.history), "summary": pd.DataFrame([summary]),
-                "allocation": list(net.time_steps), "model": self.snn.state_dict()}
+                "correct": right, "allocation": list(net.time_steps), "model": self.snn.state_dict()}

@@ -35,7 +35,7 @@ alphas = [0.7, 0.9, 0.99]
 images = 2000  # test images timed (the ci profile sets fewer: config, notebook_parameters)
 batch_size = 256
 rounds = 3  # timing rounds; each method's fastest round is kept
-claim_rounds = 7  # further interleaved rounds of the static SNN and the engine, the spread behind SEENN-13
+claim_rounds = 5  # further interleaved rounds of the static SNN and the engine, the spread behind SEENN-13
 
 # %%
 import torch

@@ -124,7 +124,7 @@ def benchmark_inference(model: nn.Module, x: torch.Tensor, t_max: int, policies:
 
 
 def speedup_rounds(model: nn.Module, x: torch.Tensor, t_max: int, policy, batch_size: int = 256, device="cpu",
-                   rounds: int = 7) -> np.ndarray:
+                   rounds: int = 5) -> np.ndarray:
     """The engine's speed-up over the static SNN at T_max (static seconds / engine seconds) in each of `rounds`
     interleaved timing rounds on the same model and images: the spread of the measured speed-up on this
     device."""

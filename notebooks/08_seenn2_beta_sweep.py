@@ -112,14 +112,15 @@ cost
 # %%
 decisions = sweep_decisions(setup, betas, warm_logits, targets, device=device)
 chosen = chosen_betas(decisions)
+kept = (f"β = {chosen['SEENN-20']:g} chosen on the calibration half" if pd.notna(chosen["SEENN-20"])
+        else "no β keeps the accuracy on the calibration half (T_max does)")
 collapsed = [f"{b:g}" for b in table.beta[table.collapsed]]
 paper_pair = "paper's pair: ResNet-8 / ResNet-19"
 claims_rows = pd.concat([
     judge(seenn2_evidence(decisions), profile, experiment or "seenn2", **model_fit(warm_logits, targets),
           notes={"SEENN-06": f"β = {chosen['SEENN-06']:g} chosen on the calibration half; collapsed: "
                              f"{', '.join(collapsed) or 'none'}",
-                 "SEENN-20": f"β = {chosen['SEENN-20']:g} chosen on the calibration half" if pd.notna(chosen["SEENN-20"])
-                 else "no β keeps the accuracy on the calibration half (T_max does)"}),
+                 "SEENN-20": kept}),
     judge(policy_share_evidence(cost["dense_ops_vs_snn"].iloc[0]), profile, experiment or "seenn2",
           notes={"SEENN-08": f"this run's policy {setup.policy.model} {setup.policy.model_kw} vs its SNN "
                              f"{cfg.model} {cfg.model_kw}"}),

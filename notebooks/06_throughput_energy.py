@@ -35,11 +35,12 @@ alphas = [0.7, 0.9, 0.99]
 images = 2000  # test images timed (the ci profile sets fewer: config, notebook_parameters)
 batch_size = 256
 rounds = 3  # timing rounds; each method's fastest round is kept
+claim_rounds = 5  # further interleaved rounds of the static SNN and the engine, the spread behind SEENN-13
 
 # %%
 import torch
 
-from seenn_lib.bench import benchmark_inference, inference_targets, smoke_setup
+from seenn_lib.bench import benchmark_inference, inference_targets, smoke_setup, speedup_rounds
 from seenn_lib.config import experiment_of
 from seenn_lib.energy import firing_rates
 from seenn_lib.inference import ConfidenceExit
@@ -58,9 +59,10 @@ print(f"{type(model).__name__}, T_max = {t_max}, {len(x)} images, batch {batch_s
 # ## Throughput and energy per method
 
 # %%
-bench = benchmark_inference(model, x, t_max, {f"α={a:g}": ConfidenceExit(a) for a in alphas}, batch_size,
-                            device, rounds, label=f"{experiment} ({profile})", target=y, progress=False,
-                            memory=False)  # `python -m seenn_lib bench inference` also measures peak memory
+policies = {f"α={a:g}": ConfidenceExit(a) for a in alphas}
+# `python -m seenn_lib bench inference` also measures peak memory
+bench = benchmark_inference(model, x, t_max, policies, batch_size, device, rounds, label=f"{experiment} ({profile})",
+                            target=y, progress=False, memory=False)
 save_table(bench, "06_throughput_energy")
 bench[["method", "batch_size", "avg_timesteps", "accuracy", "images_per_s", "ideal_images_per_s",
        "fraction_of_ideal", "vs_one_at_a_time", "energy_uj"]]
@@ -91,15 +93,20 @@ rates
 # ## The paper's claims, checked on this run
 #
 # SEENN-13: the measured speed-up of the engine over the static SNN is a large share of the ideal T_max / T̄;
-# SEENN-14: SEENN-I spends less energy than the static SNN. Judged at the engine's cheapest α (largest ideal
-# speed-up, the hardest case).
+# SEENN-14 (a consistency check): SEENN-I spends less energy than the static SNN. Judged at the engine's cheapest
+# α (largest ideal speed-up, the hardest case). The images are fixed; what varies in a speed-up is the timing,
+# so SEENN-13's interval is the spread of `claim_rounds` more interleaved rounds of the two (its value the
+# median round: the table above keeps each method's fastest round). A verdict is `reproduced` or `not
+# reproduced` only when the whole interval says so, else `inconclusive`.
 
 # %%
 static = bench.loc[bench.method == f"static T={t_max}"].iloc[0]
 engine = bench[bench.kind == "engine"].sort_values("avg_timesteps").iloc[0]
+speedups = speedup_rounds(model, x, t_max, policies[engine.method.removeprefix("engine ")], batch_size, device,
+                          claim_rounds)
 note = f"{engine.method}: T̄ {engine.avg_timesteps:.2f} of {t_max}, {device}, batch {batch_size}"
-save_claims(judge(speed_energy_evidence(engine, static), profile, experiment,
-                  notes={"SEENN-13": note, "SEENN-14": note}), "06")
+save_claims(judge(speed_energy_evidence(speedups, engine.ideal_speedup, engine.energy_uj / static.energy_uj, len(x)),
+                  profile, experiment, notes={"SEENN-13": note, "SEENN-14": note}), "06")
 
 # %% [markdown]
 # ## Absolute numbers beside the paper (only in the `paper` profile: ResNet-19 on CIFAR-10, Table 1)

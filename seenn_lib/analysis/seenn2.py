@@ -3,6 +3,7 @@ inputs as the policy sees them (SEENN Fig. 5), and the policy's cost next to the
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -14,7 +15,7 @@ from tqdm.auto import tqdm
 from ..data import dataset_spec
 from ..devices import resolve_device
 from ..energy import count_ops, summarize_ops
-from ..exits import alpha_grid, alpha_sweep
+from ..exits import alpha_decisions, alpha_grid, alpha_sweep
 from ..layers import repeat_time
 from ..metrics import policy_summary
 from ..pipelines import seenn2_outputs
@@ -48,6 +49,44 @@ def beta_sweep(setup: Seenn2Setup, betas: Sequence[float], alphas: Sequence[floa
         row["seenn1_same_snn_accuracy"] = accuracy_at_timesteps(same_snn, row["avg_timesteps"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SweepDecisions:
+    """The per-input decisions of a β sweep, which every bootstrap resample of notebook 08's claims reweights
+    (seenn_lib.resampling): per β the policy's exit_t and correctness [K, N]; SEENN-I on the same fine-tuned
+    SNN for every α of `alphas` [K, A, N]; the static warm-up SNN's correctness at T_max [N]."""
+    betas: tuple[float, ...]
+    actions: tuple[int, ...]
+    alphas: tuple[float, ...]
+    exit_t: torch.Tensor
+    correct: torch.Tensor
+    seenn1_exit_t: torch.Tensor
+    seenn1_correct: torch.Tensor
+    static_correct: torch.Tensor
+
+
+def sweep_decisions(setup: Seenn2Setup, betas: Sequence[float], warmup_logits: torch.Tensor,
+                    warmup_targets: torch.Tensor, alphas: Sequence[float] | None = None, device="cpu",
+                    progress: bool = True) -> SweepDecisions:
+    """SweepDecisions of the jointly fine-tuned SNN + policy at each β (fine-tuned first if not cached), with
+    SEENN-I's decisions (alphas: default exits.alpha_grid()) on each β's SNN and the warm-up SNN's at T_max
+    (warmup_logits [T, N, C], on the same test inputs in the same order)."""
+    alphas = tuple(float(a) for a in (alpha_grid() if alphas is None else alphas))
+    tables = {name: [] for name in ("exit_t", "correct", "seenn1_exit_t", "seenn1_correct")}
+    for beta in betas:
+        out = seenn2_outputs(setup, beta, device, progress)
+        if not torch.equal(out["targets"], warmup_targets):
+            raise ValueError(f"the SEENN-II outputs at β = {beta} and the warm-up SNN's logits cover different "
+                             "test inputs; a paired comparison needs the same inputs in the same order")
+        exit_t, pred = policy_exit(out["policy_logits"], out["mean_logits"], setup.actions)
+        seenn1_exit, seenn1_pred = alpha_decisions(out["mean_logits"], alphas)
+        for name, value in zip(tables, (exit_t, pred == out["targets"], seenn1_exit,
+                                        seenn1_pred == out["targets"])):
+            tables[name].append(value)
+    static_correct = warmup_logits[-1].argmax(-1) == warmup_targets
+    return SweepDecisions(tuple(float(b) for b in betas), setup.actions, alphas,
+                          **{name: torch.stack(v) for name, v in tables.items()}, static_correct=static_correct)
 
 
 def versus_seenn1(seenn2: pd.DataFrame, curve: pd.DataFrame, name: str = "seenn1") -> pd.DataFrame:
@@ -104,7 +143,7 @@ def difficulty_bins(policy_logits: torch.Tensor, mean_logits: torch.Tensor, targ
                     actions: Sequence[int], bins: int = 5) -> pd.DataFrame:
     """Test inputs in `bins` equal-size bins of the policy's E_v[t], easiest first: the SNN's accuracy (%)
     at the earliest action and at T_max in each. A policy that sees difficulty gives rising gains."""
-    order = expected_timesteps(policy_logits, actions).argsort()
+    order = expected_timesteps(policy_logits, actions).argsort(stable=True)
     correct = (mean_logits.argmax(-1) == targets.unsqueeze(0)).double() * 100
     rows = []
     for b, idx in enumerate(order.tensor_split(bins)):

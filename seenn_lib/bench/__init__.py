@@ -11,17 +11,17 @@ vs SpikingJelly benchmark; layout: NCHW vs channels_last; gpu_check: the GPU che
 """
 from .inference import (DEFAULT_RESNETS, SPIKINGJELLY_MODELS, add_ratios, benchmark_inference, engine_energy,
                         firing_batchnorm, inference_targets, method_job, peak_memory_mb, quantile_plan, resnet19_setup,
-                        run_inference_bench, smoke_setup, spikingjelly_setup)
+                        run_inference_bench, smoke_setup, speedup_rounds, spikingjelly_setup)
 from .layout import benchmark_layout, layout_ratios
 from .neurons import benchmark_neurons, benchmark_training_step, neuron_implementations, spikingjelly_lif
 from .timing import (PeakTensorMemory, environment, environment_for_run, interleaved_seconds,
-                     steady_cpu_allocator)
+                     interleaved_times, steady_cpu_allocator)
 
 __all__ = [
     "DEFAULT_RESNETS", "SPIKINGJELLY_MODELS", "add_ratios", "benchmark_inference", "benchmark_layout",
     "benchmark_neurons", "benchmark_training_step", "engine_energy", "environment", "environment_for_run",
-    "firing_batchnorm", "inference_targets", "interleaved_seconds", "layout_ratios", "method_job",
+    "firing_batchnorm", "inference_targets", "interleaved_seconds", "interleaved_times", "layout_ratios", "method_job",
     "neuron_implementations", "peak_memory_mb", "PeakTensorMemory", "quantile_plan", "resnet19_setup",
-    "run_inference_bench", "smoke_setup", "spikingjelly_lif", "spikingjelly_setup",
+    "run_inference_bench", "smoke_setup", "speedup_rounds", "spikingjelly_lif", "spikingjelly_setup",
     "steady_cpu_allocator",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -18,7 +19,7 @@ from ..inference import ConfidenceExit, EngineResult, FixedT, PlannedExit, one_a
 from ..layers import repeat_time
 from ..models import create_model
 from ..train import train
-from .timing import interleaved_seconds, job_peak_memory_mb
+from .timing import interleaved_seconds, interleaved_times, job_peak_memory_mb
 
 
 def peak_memory_mb(model, x, t_max, spec, batch_size, device) -> float:
@@ -120,6 +121,19 @@ def benchmark_inference(model: nn.Module, x: torch.Tensor, t_max: int, policies:
             "energy_uj": energy["energy_pj"].sum() / 1e6, "sops": energy["sops"].sum(),
             "macs": energy["macs"].sum(), "peak_memory_mb": memory_mb})
     return add_ratios(pd.DataFrame(rows))
+
+
+def speedup_rounds(model: nn.Module, x: torch.Tensor, t_max: int, policy, batch_size: int = 256, device="cpu",
+                   rounds: int = 5) -> np.ndarray:
+    """The engine's speed-up over the static SNN at T_max (static seconds / engine seconds) in each of `rounds`
+    interleaved timing rounds on the same model and images: the spread of the measured speed-up on this
+    device."""
+    device = resolve_device(device)
+    model, x = model.to(device).eval(), x.to(device)
+    jobs = {"static": method_job(model, x, t_max, ("static", t_max, False), batch_size),
+            "engine": method_job(model, x, t_max, ("engine", policy), batch_size)}
+    times = interleaved_times(jobs, device, rounds, progress=False)
+    return np.asarray(times["static"]) / np.asarray(times["engine"])
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:

@@ -27,9 +27,14 @@ def _sync(device: torch.device) -> None:
 
 def interleaved_seconds(jobs: dict[str, Callable[[], object]], device, rounds: int = 3,
                         progress: bool = True) -> dict[str, float]:
-    """Fastest wall time of each job over `rounds` (the least disturbed by other load), after one warm-up
-    call each; the jobs take turns in
-    every round, so a load spike on a shared machine hits them all alike."""
+    """Fastest wall time of each job over `rounds` (the least disturbed by other load), from interleaved_times."""
+    return {name: min(t) for name, t in interleaved_times(jobs, device, rounds, progress).items()}
+
+
+def interleaved_times(jobs: dict[str, Callable[[], object]], device, rounds: int = 3,
+                      progress: bool = True) -> dict[str, list[float]]:
+    """Wall time of each job in each of `rounds`, after one warm-up call each; the jobs take turns in every
+    round, so a load spike on a shared machine hits them all alike and round r of two jobs is a paired pair."""
     device = resolve_device(device)
     times = defaultdict(list)
     for name, job in jobs.items():
@@ -41,7 +46,7 @@ def interleaved_seconds(jobs: dict[str, Callable[[], object]], device, rounds: i
             job()
             _sync(device)
             times[name].append(time.perf_counter() - start)
-    return {name: min(t) for name, t in times.items()}
+    return dict(times)
 
 
 def steady_cpu_allocator() -> bool:

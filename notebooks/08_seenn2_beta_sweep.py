@@ -118,8 +118,9 @@ collapsed = [f"{b:g}" for b in table.beta[table.collapsed]]
 paper_pair = "paper's pair: ResNet-8 / ResNet-19"
 claims_rows = pd.concat([
     judge(seenn2_evidence(decisions), profile, experiment or "seenn2", **model_fit(warm_logits, targets),
-          notes={"SEENN-06": f"β = {chosen['SEENN-06']:g} chosen on the calibration half; collapsed: "
-                             f"{', '.join(collapsed) or 'none'}",
+          notes={"SEENN-06": (f"β = {chosen['SEENN-06']:g} chosen on the calibration half"
+                              if pd.notna(chosen["SEENN-06"]) else "no β eligible on the calibration half")
+                             + f"; collapsed: {', '.join(collapsed) or 'none'}",
                  "SEENN-20": kept}),
     judge(policy_share_evidence(cost["dense_ops_vs_snn"].iloc[0]), profile, experiment or "seenn2",
           notes={"SEENN-08": f"this run's policy {setup.policy.model} {setup.policy.model_kw} vs its SNN "

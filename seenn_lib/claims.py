@@ -128,7 +128,7 @@ def _claim(claim_id: str) -> pd.Series:
 
 def _row(claim_id: str, estimate: Estimate, unlearned: str) -> dict:
     rule, point = _claim(claim_id).rule, estimate.point
-    low, high = estimate.interval()
+    low, high = estimate.interval() if not math.isnan(point) else (point, point)
     se, gap = estimate.se(), margin(rule, point) if not math.isnan(point) else float("nan")
     notes = ["quantity undefined on this run" if math.isnan(point) else "", unlearned,
              f"underpowered: SE {se:.3g} > a third of the margin {abs(gap):.3g}"

@@ -89,7 +89,8 @@ def test_too_many_undefined_resamples_leave_the_interval_unbounded():
     never = claims.Estimate(0.3, np.r_[np.full(900, 0.3), np.full(100, np.inf)])  # never reached: +inf
     assert never.interval() == (0.3, np.inf)
     undefined = claims.Estimate(np.nan, np.full(1000, np.nan))
-    assert claims.judge({"SEENN-01": undefined}, "ci").verdict.item() == claims.NOT_TESTABLE
+    row = claims.judge({"SEENN-01": undefined}, "ci").iloc[0]
+    assert row.verdict == claims.NOT_TESTABLE and math.isnan(row.ci_low) and math.isnan(row.ci_high)
 
 
 def test_a_model_that_learned_nothing_is_not_testable():

@@ -24,7 +24,8 @@ def test_the_dry_run_profile_is_the_paper_s_with_only_the_stated_cuts(name):
             batch = min(real.batch_size, cut.batch_cap) if cut.batch_cap else real.batch_size
             tests = cut.imagenet_eval_samples if real.dataset == "imagenet" and cut.imagenet_eval_samples else \
                 cut.eval_samples
-            assert cfg == real.with_(epochs=cut.steps, batch_size=batch, train_subset=batch, test_subset=tests), run_name
+            expected = real.with_(epochs=cut.steps, batch_size=batch, train_subset=batch, test_subset=tests)
+            assert cfg == expected, run_name
     assert dry.teas.time_steps == paper.teas.time_steps == 2048 and dry.teas.lam == paper.teas.lam
     assert dry.seenn2_betas == paper.seenn2_betas and dry.groups == paper.groups and dry.papers_data
     assert any("capped at 8" in line for line in DRY_RUNS["paper"]["cpu"][1].cuts())

@@ -37,7 +37,8 @@ class DryRun:
 
     def notebook_parameters(self) -> dict[str, dict]:
         n, m = self.eval_samples, self.teas_samples
-        return {"03_conversion_table2": {"coverage_samples": self.imagenet_eval_samples or n}, "04_imagenet_table3": {"energy_batch": 2},
+        return {"03_conversion_table2": {"coverage_samples": self.imagenet_eval_samples or n},
+                "04_imagenet_table3": {"energy_batch": 2},
                 "05_cifar10dvs_table4": {"energy_batch": 2},
                 "06_throughput_energy": {"images": n, "batch_size": n, "rounds": 1},
                 "09_easy_hard_samples": {"per_group": 2},

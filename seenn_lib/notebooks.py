@@ -288,10 +288,10 @@ def run_verdicts(runs: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(rows, ignore_index=True), table.reset_index()
 
 
-def _claim_lines(title: str, rows: pd.DataFrame, why: bool) -> list[str]:
+def _claim_lines(title: str, rows: pd.DataFrame, why: bool, seeds: bool) -> list[str]:
     if not len(rows):
         return []
-    lines = [f"- **{r.claim_id}** ({r.experiment}{', seed ' + str(r.seed) if 'seed' in rows else ''}): ours "
+    lines = [f"- **{r.claim_id}** ({r.experiment}{', seed ' + str(r.seed) if seeds else ''}): ours "
              f"{_fmt(r.ours) or 'undefined'} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}], rule `{r.rule}`."
              + (f" {r.diagnosis}" if why else "") + (f" This run: {r.note}." if r.note else "")
              for r in rows.itertuples()]
@@ -302,6 +302,7 @@ def _ledger_lines(runs: list[Run]) -> list[str]:
     """The claims ledger as markdown: the ledger's hash, counts of findings per paper, the consistency checks on
     one line, per-seed verdicts when there are several, the rows missed or inconclusive, every row."""
     rows, verdicts = run_verdicts(runs)
+    several = len(runs) > 1
     stale = sorted(set(rows.claims_sha256) - {claims.claims_sha256()})
     checks = verdicts[verdicts.tier == "consistency"]
     parts = ["## The papers' claims on this run", "",
@@ -309,22 +310,22 @@ def _ledger_lines(runs: list[Run]) -> list[str]:
              (f" (rows judged by another version: {stale})" if stale else "") + ".", "",
              "A row is `reproduced` when the whole 95 % interval of its quantity meets the claim's rule, `not "
              "reproduced` when none of it does, `inconclusive` otherwise; a claim counts as reproduced when every "
-             "experiment it was checked on is" + (", in every seed" if len(runs) > 1 else "") + ". Findings only "
+             "experiment it was checked on is" + (", in every seed" if several else "") + ". Findings only "
              "(claims that could come out either way on a correct implementation):", "",
              markdown_table(claims.ledger_counts(verdicts)), "",
              "Consistency checks (true by construction when the code is right; a failure is a bug): " +
              ", ".join(f"{c.claim_id} {c.verdict}" for c in checks.itertuples()) + ".", ""]
-    if len(runs) > 1:
+    if several:
         parts += ["Verdicts per seed:", "", markdown_table(verdicts), ""]
-    parts += _claim_lines("Not reproduced, and why:", rows[rows.verdict == claims.NOT_REPRODUCED], True)
+    parts += _claim_lines("Not reproduced, and why:", rows[rows.verdict == claims.NOT_REPRODUCED], True, several)
     parts += _claim_lines("Inconclusive (the interval straddles the rule):", rows[rows.verdict == claims.INCONCLUSIVE],
-                          False)
+                          False, several)
     not_run = verdicts[verdicts.verdict == claims.NOT_RUN].claim_id
     if len(not_run):
         parts += [f"Not run (a notebook that computes them failed): {', '.join(not_run)}.", ""]
     columns = ["claim_id", "tier", "statement", "experiment", "ours", "ci_low", "ci_high", "rule", "paper_value",
                "verdict", "interval", "note"]
-    return parts + [markdown_table(rows[columns + (["seed"] if len(runs) > 1 else [])]), ""]
+    return parts + [markdown_table(rows[columns + (["seed"] if several else [])]), ""]
 
 
 def write_report(runs: list[Run], facts: dict) -> Path:

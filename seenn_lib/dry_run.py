@@ -83,7 +83,7 @@ def run(profile: str = "paper", device: str = "cpu", data_root: str | Path | Non
     returns the notebooks' log (both passes). Inputs are checked before any work."""
     device = str(resolve_device(device))  # "auto" becomes what it means; a missing GPU fails here
     name, cut = dry_run_of(profile, device)
-    books = select(only)
+    books = select(only, name)
     if jobs < 1:
         raise ValueError(f"jobs (notebooks run at once) must be >= 1, got {jobs}")
     out, start = Path(out).resolve(), time.perf_counter()

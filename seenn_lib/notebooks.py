@@ -20,6 +20,7 @@ from . import claims, provenance
 from .artifacts import ARTIFACT_LOG, REPO_ROOT, atomic_write
 from .config import SEED_ENV, get_profile, notebook_parameters
 from .results import FIGURES_ENV, figures_dir, ledger
+from .trends import with_trends
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 BUILD = REPO_ROOT / "build" / "notebooks"
@@ -30,7 +31,10 @@ EXPLORER = NOTEBOOKS / "16_explorer.py"
 # worker idle) and what it reads that others write (the explorer lists every cached run of 03-05 and 08; the
 # report reads every notebook's tables: "*"). A test checks this against the artifacts each notebook touched.
 NEEDS = {"02": ("01",), "06": ("01",), "07": ("01",), "08": ("01",), "09": ("08",), "10": ("01",),
-         "12": ("11",), "13": ("12",), "15": ("01",), "16": ("01", "03", "04", "05", "08"), "20": ("*",)}
+         "12": ("11",), "13": ("12",), "15": ("01",), "16": ("01", "03", "04", "05", "08"), "20": ("*",),
+         "22": ("01", "03", "04", "08", "11", "12")}
+# notebooks a profile runs only when it configures them: 22 needs the profile's budget levers
+CONFIGURED = {"22": lambda prof: bool(prof.budget_levers)}
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,22 @@ def list_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
 
 
-def select(only: list[str] | None) -> list[Path]:
-    """Notebooks whose number or name prefix matches one of `only` (all when None)."""
+def select(only: list[str] | None, profile: str | None = None) -> list[Path]:
+    """Notebooks whose number or name prefix matches one of `only` (all when None); with a `profile`, only those it
+    configures (CONFIGURED), and naming one it does not is an error."""
     books = list_notebooks()
+    if profile is not None:
+        prof = get_profile(profile)
+        left_out = [b for b in books if not CONFIGURED.get(b.stem[:2], lambda _: True)(prof)]
+        books = [b for b in books if b not in left_out]
     if not only:
         return books
     chosen = [b for b in books if any(b.stem.startswith(o.zfill(2)) or b.stem == o for o in only)]
     if not chosen:
-        raise ValueError(f"--only {only} matches no notebook; available: {[b.stem for b in books]}")
+        unconfigured = [b.stem for b in left_out if any(b.stem.startswith(o.zfill(2)) for o in only)] \
+            if profile is not None else []
+        why = f"; profile {profile!r} does not configure {unconfigured}" if unconfigured else ""
+        raise ValueError(f"--only {only} matches no notebook{why}; available: {[b.stem for b in books]}")
     return chosen
 
 
@@ -152,7 +164,7 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str
         raise ValueError(f"jobs (notebooks run at once) must be >= 1, or 0 for default_jobs; got {jobs}")
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
         raise ValueError(f"seeds must be distinct non-negative integers, e.g. --seeds 0 1 2; got {list(seeds)}")
-    books, first = select(only), get_profile(profile).start_first  # bad input fails before anything runs
+    books, first = select(only, profile), get_profile(profile).start_first  # bad input fails before anything runs
     facts = provenance.run_facts(profile, device)  # before the notebooks run: the tree as it was
     jobs = jobs or default_jobs(device)
     params = {b: {"profile": profile, "device": device, **notebook_parameters(profile, b.stem)} for b in books}
@@ -278,7 +290,7 @@ def run_verdicts(runs: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame]:
     — and across seeds, `verdict`). A claim whose notebook failed in a seed is `not run` there."""
     rows, per_seed = [], []
     for run in runs:
-        judged = ledger(run.run_id, run.folder).assign(seed=run.seed)
+        judged = with_trends(ledger(run.run_id, run.folder), run.folder, run.run_id).assign(seed=run.seed)
         failed = {n[:2] for n in run.log.notebook[run.log.status != "ok"]}
         per_seed.append(claims.claim_verdicts(judged, failed).set_index(["claim_id", "paper", "tier"]).verdict
                         .rename(f"seed {run.seed}"))

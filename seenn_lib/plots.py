@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .claims import parse_rule
+
 sns.set_theme(style="whitegrid", context="notebook")
 
 
@@ -333,6 +335,30 @@ def claims_ledger(per_claim: pd.DataFrame, rows: pd.DataFrame, title: str = "") 
             label.set_horizontalalignment("right")
     ax_rows.set_xlabel("notebook · experiment")
     ax_rows.set_ylabel("")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def budget_trend(rows: pd.DataFrame, title: str = "") -> plt.Figure:
+    """Notebook 22, one lever: per claim and experiment, the quantity with its 95 % interval against the lever's
+    multiplier (log scale, 1 = the profile's own setting), coloured by verdict, the claim's rule as a dashed line."""
+    panels = list(rows.groupby(["claim_id", "experiment"], sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
+    for ax, ((claim, experiment), part) in zip(axes[0], panels):
+        part = part.sort_values("multiplier")
+        finite = part[np.isfinite(part.ours)]
+        ax.errorbar(finite.multiplier, finite.ours, yerr=[(finite.ours - finite.ci_low).clip(lower=0),
+                                                          (finite.ci_high - finite.ours).clip(lower=0)],
+                    color="0.4", capsize=4, zorder=1)
+        sns.scatterplot(data=finite, x="multiplier", y="ours", hue="verdict", palette=VERDICT_COLORS,
+                        hue_order=list(VERDICT_COLORS), s=70, ax=ax, legend=False, zorder=2)
+        op, value = parse_rule(part.rule.iloc[0])
+        ax.axhline(value, ls="--", color="crimson", label=f"rule {op} {value:g}")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(part.multiplier.unique(), [f"{m:g}x" for m in part.multiplier.unique()])
+        ax.set(xlabel="multiplier (1x: the profile's setting)", ylabel="", title=f"{claim}\n{experiment}")
+        ax.legend(loc="best", fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -23,6 +23,9 @@ def floor_ste(x: torch.Tensor) -> torch.Tensor:
     return x + (x.floor() - x).detach()
 
 
+DEFAULT_THRESHOLD = 8.0  # λ's initial value in the QCFS code (its authors start CIFAR at 4)
+
+
 class QCFS(nn.Module):
     """Quantization-clip-floor-shift activation with a trainable threshold λ (one scalar per layer).
 
@@ -30,7 +33,7 @@ class QCFS(nn.Module):
     d h/d x = 1 on (0, λ) and 0 outside, and d h/d λ = h/λ - x/λ on (0, λ), 1 above λ, 0 below 0.
     """
 
-    def __init__(self, levels: int = 4, threshold: float = 8.0):
+    def __init__(self, levels: int = 4, threshold: float = DEFAULT_THRESHOLD):
         super().__init__()
         if int(levels) != levels or levels < 1:
             raise ValueError(f"QCFS levels (the quantization step L) must be an integer >= 1, got {levels}")

@@ -21,7 +21,7 @@ FLOORS = {
     1: ("seenn_lib.train", "seenn_lib.distributed", "seenn_lib.policy", "seenn_lib.teas"),
     2: ("seenn_lib.pipelines", "seenn_lib.analysis", "seenn_lib.bench", "seenn_lib.results", "seenn_lib.plots",
         "seenn_lib.widgets", "seenn_lib.explorer_state", "seenn_lib.notebooks", "seenn_lib.dry_run",
-        "seenn_lib.commands", "seenn_lib.cli", "seenn_lib.evaluate", "seenn_lib.__main__"),
+        "seenn_lib.commands", "seenn_lib.cli", "seenn_lib.evaluate", "seenn_lib.trends", "seenn_lib.__main__"),
 }
 FLOOR_NAMES = {0: "the ground floor", 1: "the first floor (training)", 2: "the second floor"}
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from seenn_lib.artifacts import REPO_ROOT
@@ -56,6 +57,27 @@ def test_needs_orders_every_notebook_after_those_whose_artifacts_it_shares(ci_ru
         maker, *users = sorted(rows.notebook.unique())
         for user in users:
             assert maker in deps[user], f"{user} shares {artifact} with {maker} but does not need it"
+
+
+@pytest.mark.slow
+def test_budget_trends_at_1x_repeat_the_ledger_and_reach_its_notes(ci_run, session_cache):
+    """Notebook 22 judges each claim again through the same evidence functions: at 1x (the profile's own cached
+    models, the same seed) every row equals the row of the claim's own notebook, interval included; and the
+    report's ledger carries the trend in the claim's note."""
+    figures = session_cache / "figures"
+    trends = pd.read_csv(figures / "22_budget_trends.csv", dtype={"experiment": str})
+    levers = get_profile("ci").budget_levers
+    assert {(c, m) for lv in levers for c in lv.claims for m in lv.multipliers} == set(
+        zip(trends.claim_id, trends.multiplier))
+    own = ledger(trends.run_id.iloc[0]).set_index(["claim_id", "experiment"])
+    for row in trends[trends.multiplier == 1].itertuples():
+        judged = own.loc[(row.claim_id, row.experiment)]
+        assert row.verdict == judged.verdict, row
+        assert (row.ours, row.ci_low, row.ci_high) == pytest.approx(
+            (judged.ours, judged.ci_low, judged.ci_high), nan_ok=True), row
+    report = (figures / "REPORT.md").read_text()
+    assert "budget trend: training epochs:" in report
+    assert list(figures.glob("22_budget_trend_*.png"))
 
 
 def test_needs_name_earlier_notebooks_so_number_order_is_a_valid_sequence():
@@ -133,3 +155,4 @@ def test_a_failing_notebook_is_logged_with_its_error_and_where_its_kernel_wrote(
 def test_reproduce_refuses_a_negative_number_of_jobs():
     with pytest.raises(ValueError, match="jobs"):
         reproduce(profile="ci", only=["07"], jobs=-1)
+

@@ -10,7 +10,8 @@ from . import ci, mini, paper, smoke
 from .dry_run import CPU as DRY_RUN_CPU
 from .dry_run import GPU as DRY_RUN_GPU
 from .dry_run import DryRun, dry_run_profile
-from .schema import ACTIVITY_MEASURES, CODINGS, IF_RESETS, LOSS_NAMES, PolicySpec, Profile, TeasConfig, TrainConfig
+from .schema import (ACTIVITY_MEASURES, BUDGET_LEVERS, CODINGS, IF_RESETS, LOSS_NAMES, BudgetLever, PolicySpec, Profile,
+                     TeasConfig, TrainConfig)
 
 SEED_ENV = "SEENN_SEED"
 PROFILES: dict[str, Profile] = {"smoke": smoke.PROFILE, "ci": ci.PROFILE, "mini": mini.PROFILE, "paper": paper.PROFILE,
@@ -114,8 +115,8 @@ def conversion_match_t(cfg: TrainConfig) -> int:
     return min(_per_dataset(CONVERSION_MATCH_T, cfg, "conversion_match_t"), conversion_t_max(cfg))
 
 
-__all__ = ["ACTIVITY_MEASURES", "CODINGS", "CONVERSION_EXIT_T_MAX", "CONVERSION_MATCH_T", "CONVERSION_T_MAX",
-           "DRY_RUNS", "DryRun", "IF_RESETS", "LOSS_NAMES", "PROFILES", "PolicySpec", "Profile", "TeasConfig",
-           "TrainConfig",
+__all__ = ["ACTIVITY_MEASURES", "BUDGET_LEVERS", "BudgetLever", "CODINGS", "CONVERSION_EXIT_T_MAX",
+           "CONVERSION_MATCH_T", "CONVERSION_T_MAX", "DRY_RUNS", "DryRun", "IF_RESETS", "LOSS_NAMES", "PROFILES",
+           "PolicySpec", "Profile", "TeasConfig", "TrainConfig",
            "conversion_match_t", "conversion_t_max", "exit_t_max", "experiment_of", "get_config", "get_profile",
            "group", "list_profiles", "notebook_parameters", "profile_configs", "profile_table"]

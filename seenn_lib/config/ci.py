@@ -1,5 +1,5 @@
 """The ci profile: the smoke code path at test size (the test suite executes every notebook in it)."""
-from .schema import PolicySpec, Profile, TeasConfig, TrainConfig
+from .schema import BudgetLever, PolicySpec, Profile, TeasConfig, TrainConfig
 
 EXPERIMENTS = {
     "direct": TrainConfig(epochs=1, train_subset=6000, test_subset=2000, model_kw={"width": 8}),
@@ -31,4 +31,12 @@ PROFILE = Profile(
                          "21_bring_your_own_snn": {"train_samples": 1000, "train_steps": 30, "test_samples": 300,
                                                    "bench_images": 128, "rounds": 1, "eval_samples": 100}},
     start_first=("01", "11", "12", "08"),  # smoke's chains
+    # notebook 22's code path at test size: every lever at 1x and one more setting
+    budget_levers=(BudgetLever("epochs", ("SEENN-04",), ("direct",), (1, 2)),
+                   BudgetLever("epochs", ("SEENN-09", "SEENN-10"), ("qcfs",), (1, 2)),
+                   BudgetLever("qcfs_threshold", ("SEENN-09", "SEENN-10"), ("qcfs",), (1, 0.5)),
+                   BudgetLever("epochs", ("SEENN-11",), ("imagenet_sew_resnet34",), (1, 2)),
+                   BudgetLever("epochs", ("TEAS-01",), ("teas",), (1, 2)),
+                   BudgetLever("finetune_epochs", ("SEENN-06", "SEENN-18", "SEENN-20"), multipliers=(1, 2)),
+                   BudgetLever("teas_epochs", ("TEAS-03", "TEAS-06"), multipliers=(1, 2))),
 )

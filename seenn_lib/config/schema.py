@@ -11,6 +11,9 @@ CODINGS = ("rate", "time")  # TEAS §3.2 spike-train conversion: SNN-R | SNN-T
 ACTIVITY_MEASURES = ("eq2", "rate")
 # IF reset of a converted SNN: "subtract" V_th (keeps the residue; QCFS, Han & Roy's RMP) | "zero" (V_reset = 0)
 IF_RESETS = ("subtract", "zero")
+# notebook 22's budget levers, each a number the multiplier scales: a training run's epochs | a QCFS ANN's initial
+# threshold λ | the SEENN-II joint fine-tuning epochs | TEAS's adjustment and fine-tuning epochs
+BUDGET_LEVERS = ("epochs", "qcfs_threshold", "finetune_epochs", "teas_epochs")
 
 
 @dataclass
@@ -117,6 +120,28 @@ class TeasConfig:
 
 
 @dataclass(frozen=True)
+class BudgetLever:
+    """One lever of notebook 22: the claims whose quantity it may move, the profile's experiments it retrains
+    (epochs, qcfs_threshold; the other two act on the profile's SEENN-II or TEAS run), the multipliers run (1:
+    the profile's own setting), and what larger multipliers would cost where they do not fit the profile's time."""
+    lever: str
+    claims: tuple[str, ...]
+    experiments: tuple[str, ...] = ()
+    multipliers: tuple[float, ...] = (1, 2, 4)
+    left_out: str = ""
+
+    def __post_init__(self):
+        if self.lever not in BUDGET_LEVERS:
+            raise ValueError(f"BudgetLever.lever must be one of {BUDGET_LEVERS}, got {self.lever!r}")
+        if 1 not in self.multipliers or min(self.multipliers) <= 0:
+            raise ValueError(f"a lever's multipliers must be > 0 and include 1 (the profile's own setting), got "
+                             f"{self.multipliers}")
+        if (self.lever in ("epochs", "qcfs_threshold")) != bool(self.experiments):
+            raise ValueError(f"lever {self.lever!r}: name the experiments it retrains for 'epochs' and "
+                             f"'qcfs_threshold' only, got {self.experiments}")
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything a profile decides, as data: its experiments (name -> TrainConfig), SEENN-II fine-tuning runs
     and their policies (by the same fine-tuning name), the TEAS settings, the experiment groups each notebook
@@ -124,7 +149,8 @@ class Profile:
     runs the papers' own data and models (only then are absolute numbers set beside the papers'), the
     training runs behind each paper table (gpu-check's cost projection; "teas" is the TEAS retraining), the
     β values of the SEENN-II sweep, and the notebooks (by number) that reproduce() starts before the others,
-    in that order, when it runs several at once: the heads of the profile's longest chains, as measured."""
+    in that order, when it runs several at once: the heads of the profile's longest chains, as measured; and
+    the levers of notebook 22's budget trends."""
     experiments: dict[str, TrainConfig]
     finetune: dict[str, TrainConfig]
     policies: dict[str, PolicySpec]
@@ -135,6 +161,7 @@ class Profile:
     paper_tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     seenn2_betas: tuple[float, ...] = (0.5, 4.0, 16.0, 64.0)  # notebook 08's β sweep, the explorer's β slider
     start_first: tuple[str, ...] = ()
+    budget_levers: tuple[BudgetLever, ...] = ()  # notebook 22's trends; a profile without them skips it
 
     def with_seed(self, seed: int) -> "Profile":
         """The same profile with every training run (experiments, SEENN-II fine-tuning, TEAS) seeded by `seed`."""
@@ -149,8 +176,10 @@ class Profile:
         known = set(self.experiments) | set(self.finetune)
         unknown = {name for group in self.groups.values() for name in group.values()} - known
         unknown |= {name for runs in self.paper_tables.values() for name in runs} - known - {"teas"}
+        unknown |= {name for lever in self.budget_levers for name in lever.experiments} - set(self.experiments)
         if unknown:
-            raise ValueError(f"notebook groups or paper tables name experiments the profile lacks: {sorted(unknown)}")
+            raise ValueError(f"notebook groups, paper tables or budget levers name experiments the profile lacks: "
+                             f"{sorted(unknown)}")
         if not all(len(n) == 2 and n.isdigit() for n in self.start_first):
             raise ValueError(f"start_first names notebooks by their two-digit number, e.g. ('01', '11'); got "
                              f"{self.start_first}")

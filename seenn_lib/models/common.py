@@ -7,7 +7,7 @@ from typing import Callable
 from torch import nn
 
 from ..neurons import SpikingNeuron
-from ..qcfs import QCFS
+from ..qcfs import DEFAULT_THRESHOLD, QCFS
 
 ANN_ACTIVATIONS = ("relu", "qcfs")
 # the residual projection where a block changes width or resolution: a strided 1x1 conv + BN (He et al.; the
@@ -16,7 +16,7 @@ SHORTCUTS = ("conv", "avgpool")
 
 
 def neuron_factory(neuron: str = "lif", tau: float = 0.5, v_th: float = 1.0, width: float = 1.0, levels: int = 4,
-                   threshold: float = 8.0, surrogate: str = "triangle",
+                   threshold: float = DEFAULT_THRESHOLD, surrogate: str = "triangle",
                    temperature: float = 3.0) -> Callable[[], nn.Module]:
     """What each model calls where an ANN would put its activation: a spiking neuron ('lif', 'if') with the
     triangle surrogate (default) or Dspike ('dspike' at `temperature`, the official SEENN training), or, for the

@@ -1,0 +1,77 @@
+"""Reading notebook 22's budget trends (torch-free: the report's coordinator reads them): whether a claim's
+quantity moves toward its rule as the budget of its lever grows, as a note for the claim's ledger row."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .claims import REPRODUCED, parse_rule
+from .config import BudgetLever, get_profile
+
+TRENDS_TABLE = "22_budget_trends"
+LABELS = {"epochs": "training epochs", "qcfs_threshold": "the QCFS ANN's initial λ",
+          "finetune_epochs": "joint fine-tuning epochs", "teas_epochs": "TEAS adjustment and fine-tuning epochs"}
+BUDGET = ("epochs", "finetune_epochs", "teas_epochs")  # levers whose multiplier is compute (λ's is not)
+
+
+def _moved(rule: str, base: pd.Series, value: float) -> str:
+    """Where `value` lies against the 1x interval, read toward the rule's side."""
+    op, _ = parse_rule(rule)
+    up = op in (">", ">=")
+    if (value > base.ci_high) if up else (value < base.ci_low):
+        return "moves toward the rule"
+    if (value < base.ci_low) if up else (value > base.ci_high):
+        return "moves away from the rule"
+    return "does not move"
+
+
+def read_trend(rows: pd.DataFrame, left_out: str = "") -> str:
+    """One claim on one experiment under one lever: whether the quantity at the multiplier farthest from 1× lies
+    beyond the 1× interval toward the rule ("moves toward the rule with budget (x at 1× → y at 2×)"), away from
+    it, or within it ("does not move"); and whether it meets the rule there. `left_out`: why no larger
+    multiplier ran."""
+    lever = rows.lever.iloc[0]
+    base = rows[rows.multiplier == 1].iloc[0]
+    others = rows[rows.multiplier != 1]
+    if not len(others):
+        return f"{LABELS[lever]}: not run beyond 1× here" + (f" ({left_out})" if left_out else "")
+    far = others.loc[others.multiplier.map(lambda m: abs(math.log(m))).idxmax()]
+    at = f"{_num(base.ours)} at 1× → {_num(far.ours)} at {far.multiplier:g}×"
+    if not (np.isfinite(base.ours) and np.isfinite(far.ours)):
+        return f"{LABELS[lever]}: undefined at one end ({at})"
+    word = _moved(base.rule, base, far.ours) + (" with budget" if lever in BUDGET else "")
+    meets = f"; meets the rule at {far.multiplier:g}×" if far.verdict == REPRODUCED else ""
+    return f"{LABELS[lever]}: {word} ({at}){meets}"
+
+
+def _num(value: float) -> str:
+    return "undefined" if pd.isna(value) else f"{value:.3g}"
+
+
+def trend_notes(table: pd.DataFrame, levers: tuple[BudgetLever, ...] = ()) -> pd.DataFrame:
+    """Per claim and experiment: every lever's reading, joined (columns claim_id, experiment, trend)."""
+    left_out = {(lv.lever, c): lv.left_out for lv in levers for c in lv.claims}
+    notes = [{"claim_id": claim, "experiment": experiment, "lever": lever,
+              "trend": read_trend(rows, left_out.get((lever, claim), ""))}
+             for (claim, experiment, lever), rows in table.groupby(["claim_id", "experiment", "lever"], sort=False)]
+    if not notes:
+        return pd.DataFrame(columns=["claim_id", "experiment", "trend"])
+    return (pd.DataFrame(notes).groupby(["claim_id", "experiment"], sort=False).trend
+            .agg(lambda t: "budget trend: " + "; ".join(t)).reset_index())
+
+
+def with_trends(rows: pd.DataFrame, folder: Path, run: str) -> pd.DataFrame:
+    """Ledger rows with this run's budget trend (folder/22_budget_trends.csv, its rows of run `run`) appended to
+    the note of each claim and experiment it covers."""
+    path = Path(folder) / f"{TRENDS_TABLE}.csv"
+    if not path.exists():
+        return rows
+    table = pd.read_csv(path, dtype={"experiment": str, "run_id": str})
+    table = table[table.run_id == run]
+    levers = get_profile(table.profile.iloc[0]).budget_levers if len(table) else ()
+    notes = trend_notes(table, levers).set_index(["claim_id", "experiment"]).trend
+    extra = [notes.get((r.claim_id, r.experiment), "") for r in rows.itertuples()]
+    return rows.assign(note=["; ".join(filter(None, [n, e])) for n, e in zip(rows.note, extra)])

@@ -44,7 +44,7 @@ from seenn_lib.pipelines import cached_logits, checkpoint_args, experiment_model
 from seenn_lib.exits import alpha_sweep, fixed_sweep
 from seenn_lib.metrics import aet, correct_per_t, empirical_aet
 from seenn_lib.plots import accuracy_vs_timesteps_models
-from seenn_lib.analysis.evidence import exit_notes, exit_potential, extra_timesteps_to_reach_t_max, model_fit
+from seenn_lib.analysis.evidence import exit_notes, model_fit, table3_evidence
 from seenn_lib.claims import judge
 from seenn_lib.results import paper_reference, save_claims, save_figure, save_table, save_versus_paper
 
@@ -70,9 +70,7 @@ for label, cfg in configs.items():
                sweep.assign(model=label, method="SEENN-I", timesteps=sweep["avg_timesteps"])]
     summary.append({"model": label, "T_max": cfg.time_steps, "accuracy_T_max": fixed.accuracy.iloc[-1],
                     "aet": aet(correct), "empirical_aet": empirical_aet(correct)})
-    evidence = {**exit_potential(mean_logits, targets),
-                "SEENN-11": extra_timesteps_to_reach_t_max(mean_logits, targets, 0.2)}
-    claims.append(judge(evidence, profile, names[label], notes=exit_notes(cfg.time_steps),
+    claims.append(judge(table3_evidence(mean_logits, targets), profile, names[label], notes=exit_notes(cfg.time_steps),
                         **model_fit(mean_logits, targets)))
 curves = pd.concat(curves, ignore_index=True)[["model", "method", "alpha", "T", "timesteps", "accuracy"]]
 save_table(curves, "04_accuracy_vs_timesteps")

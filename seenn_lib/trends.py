@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .claims import REPRODUCED, parse_rule
+from .claims import NOT_TESTABLE, REPRODUCED, parse_rule
 from .config import BudgetLever, get_profile
 
 TRENDS_TABLE = "22_budget_trends"
@@ -42,6 +42,8 @@ def read_trend(rows: pd.DataFrame, left_out: str = "") -> str:
     at = f"{_num(base.ours)} at 1× → {_num(far.ours)} at {far.multiplier:g}×"
     if not (np.isfinite(base.ours) and np.isfinite(far.ours)):
         return f"{LABELS[lever]}: undefined at one end ({at})"
+    if NOT_TESTABLE in (base.verdict, far.verdict):
+        return f"{LABELS[lever]}: not testable at one end ({at})"
     word = _moved(base.rule, base, far.ours) + (" with budget" if lever in BUDGET else "")
     meets = f"; meets the rule at {far.multiplier:g}×" if far.verdict == REPRODUCED else ""
     return f"{LABELS[lever]}: {word} ({at}){meets}"

@@ -39,6 +39,8 @@ def test_a_trend_says_where_it_meets_the_rule_and_what_was_left_out():
     assert read_trend(only, "2x adds an hour") == "training epochs: not run beyond 1× here (2x adds an hour)"
     undefined = rows("<= 0.5", {1: (0.8, 0.7, 0.9), 2: (float("nan"),) * 3})
     assert "undefined at one end" in read_trend(undefined)
+    unlearned = rows("<= 0.5", {1: (0.8, 0.7, 0.9), 2: (0.4, 0.3, 0.45)}, verdicts={2: "not testable here"})
+    assert "not testable at one end" in read_trend(unlearned)
     lam = rows("<= 0.5", {1: (0.8, 0.7, 0.9), 0.5: (0.6, 0.5, 0.7)}, lever="qcfs_threshold")
     assert read_trend(lam) == "the QCFS ANN's initial λ: moves toward the rule (0.8 at 1× → 0.6 at 0.5×)"
 

@@ -16,7 +16,7 @@ from ..pipelines import cached_logits, converted_logits, evaluation_set, pretrai
 from ..qcfs import DEFAULT_THRESHOLD
 from ..seenn2 import get_seenn2
 from ..teas import vulnerability_sweep
-from .evidence import conversion_evidence, extra_timesteps_to_reach_t_max, model_fit, table1_evidence
+from .evidence import conversion_evidence, model_fit, table1_evidence, table3_evidence
 from .evidence_seenn2 import difficulty_evidence, seenn2_evidence
 from .evidence_teas import teas_evidence, vulnerability_estimates, vulnerability_evidence
 from .seenn2 import sweep_decisions
@@ -42,7 +42,8 @@ def check_levers(profile: str) -> tuple[BudgetLever, ...]:
     for lever in prof.budget_levers:
         if set(lever.claims) - MOVES[lever.lever]:
             raise ValueError(f"lever {lever.lever!r} of profile {profile!r} cannot move "
-                             f"{sorted(set(lever.claims) - MOVES[lever.lever])}; it moves {sorted(MOVES[lever.lever])}")
+                             f"{sorted(set(lever.claims) - MOVES[lever.lever])}; it moves "
+                             f"{sorted(MOVES[lever.lever])}")
         if set(lever.claims) & VULNERABILITY and set(lever.experiments) != {prof.teas.experiment}:
             raise ValueError(f"TEAS-01's lever must retrain the TEAS experiment {prof.teas.experiment!r} only, got "
                              f"{lever.experiments}")
@@ -77,8 +78,7 @@ def _experiment_rows(profile: str, lever: BudgetLever, experiment: str, multipli
     if wanted & (DIRECT | IMAGENET):
         logits, targets = cached_logits(cfg, device=device)
         evidence = {**(table1_evidence(logits, targets) if wanted & DIRECT else {}),
-                    **({"SEENN-11": extra_timesteps_to_reach_t_max(logits, targets, 0.2)} if wanted & IMAGENET
-                       else {})}
+                    **(table3_evidence(logits, targets) if wanted & IMAGENET else {})}
         rows.append(_judged(evidence, wanted, profile, experiment, **model_fit(logits, targets)))
     if wanted & CONVERSION:
         logits, targets = converted_logits(cfg, conversion_t_max(cfg), device=device)
@@ -157,4 +157,4 @@ def stamped(table: pd.DataFrame, profile: str) -> pd.DataFrame:
 
 
 def _rules() -> pd.Series:
-    return load_claims().set_index("claim_id").rule
+    return load_claims().rule

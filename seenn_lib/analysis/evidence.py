@@ -196,6 +196,14 @@ def table1_evidence(mean_logits: torch.Tensor, targets: torch.Tensor, score: str
                                          resamples)}
 
 
+def table3_evidence(mean_logits: torch.Tensor, targets: torch.Tensor, seed: int | None = None,
+                    resamples: int = RESAMPLES) -> dict[str, Estimate]:
+    """Notebook 04 (SEENN Table 3): exit_potential's SEENN-01 and SEENN-03, and SEENN-11 (SEENN-I within 0.2
+    points of the T_max accuracy, normalised)."""
+    return {**exit_potential(mean_logits, targets, seed, resamples),
+            "SEENN-11": extra_timesteps_to_reach_t_max(mean_logits, targets, 0.2, seed=seed, resamples=resamples)}
+
+
 def conversion_evidence(mean_logits: torch.Tensor, targets: torch.Tensor, match_t: int, exit_t_max: int,
                         seed: int | None = None, resamples: int = RESAMPLES) -> dict[str, Estimate]:
     """Notebook 03 (SEENN Table 2) on a converted SNN's logits, SEENN-I running to exit_t_max, α chosen on a

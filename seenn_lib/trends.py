@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .claims import NOT_TESTABLE, REPRODUCED, parse_rule
+from .claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, parse_rule
 from .config import BudgetLever, get_profile
 
 TRENDS_TABLE = "22_budget_trends"
 LABELS = {"epochs": "training epochs", "qcfs_threshold": "the QCFS ANN's initial λ",
           "finetune_epochs": "joint fine-tuning epochs", "teas_epochs": "TEAS adjustment and fine-tuning epochs"}
+NO_LEVER = "budget trend: no lever of this profile covers it"
 BUDGET = ("epochs", "finetune_epochs", "teas_epochs")  # levers whose multiplier is compute (λ's is not)
 
 
@@ -67,13 +68,16 @@ def trend_notes(table: pd.DataFrame, levers: tuple[BudgetLever, ...] = ()) -> pd
 
 def with_trends(rows: pd.DataFrame, folder: Path, run: str) -> pd.DataFrame:
     """Ledger rows with this run's budget trend (folder/22_budget_trends.csv, its rows of run `run`) appended to
-    the note of each claim and experiment it covers."""
+    the note of each claim and experiment it covers; where the run has trends, a miss they do not cover says so."""
     path = Path(folder) / f"{TRENDS_TABLE}.csv"
     if not path.exists():
         return rows
     table = pd.read_csv(path, dtype={"experiment": str, "run_id": str})
     table = table[table.run_id == run]
-    levers = get_profile(table.profile.iloc[0]).budget_levers if len(table) else ()
-    notes = trend_notes(table, levers).set_index(["claim_id", "experiment"]).trend
-    extra = [notes.get((r.claim_id, r.experiment), "") for r in rows.itertuples()]
+    if not len(table):
+        return rows
+    notes = trend_notes(table, get_profile(table.profile.iloc[0]).budget_levers)
+    notes = notes.set_index(["claim_id", "experiment"]).trend
+    extra = [notes.get((r.claim_id, r.experiment), NO_LEVER if r.verdict == NOT_REPRODUCED else "")
+             for r in rows.itertuples()]
     return rows.assign(note=["; ".join(filter(None, [n, e])) for n, e in zip(rows.note, extra)])

@@ -49,14 +49,16 @@ def test_the_ledger_note_gets_this_runs_trend_for_the_same_claim_and_experiment(
     ours = rows("<= 0.5", {1: (0.8, 0.7, 0.9), 2: (0.6, 0.5, 0.7)}).assign(run_id="run-a", profile="ci")
     stale = ours.assign(run_id="run-b", ours=0.1)
     pd.concat([ours, stale]).to_csv(tmp_path / "22_budget_trends.csv", index=False)
-    ledger = pd.DataFrame({"claim_id": ["SEENN-04", "SEENN-04", "SEENN-05"], "experiment": ["resnet19", "other",
-                                                                                          "resnet19"],
-                           "note": ["α chosen on half", "", ""]})
+    ledger = pd.DataFrame({"claim_id": ["SEENN-04", "SEENN-04", "SEENN-05", "SEENN-02"],
+                           "experiment": ["resnet19", "other", "resnet19", "resnet19"],
+                           "verdict": ["not reproduced", "reproduced", "inconclusive", "not reproduced"],
+                           "note": ["α chosen on half", "", "", ""]})
     noted = with_trends(ledger, tmp_path, "run-a")
     assert noted.note[0] == ("α chosen on half; budget trend: training epochs: moves toward the rule with budget "
                              "(0.8 at 1× → 0.6 at 2×)")
-    assert list(noted.note[1:]) == ["", ""]
+    assert list(noted.note[1:]) == ["", "", "budget trend: no lever of this profile covers it"]
     assert with_trends(ledger, tmp_path / "elsewhere", "run-a").equals(ledger)  # no notebook 22 in this run
+    assert with_trends(ledger, tmp_path, "run-c").equals(ledger)  # nor in this one
 
 
 def test_trend_notes_join_every_lever_of_a_claim():

@@ -348,9 +348,9 @@ def budget_trend(rows: pd.DataFrame, title: str = "") -> plt.Figure:
     for ax, ((claim, experiment), part) in zip(axes[0], panels):
         part = part.sort_values("multiplier")
         finite = part[np.isfinite(part.ours)]
-        ax.errorbar(finite.multiplier, finite.ours, yerr=[(finite.ours - finite.ci_low).clip(lower=0),
-                                                          (finite.ci_high - finite.ours).clip(lower=0)],
-                    color="0.4", capsize=4, zorder=1)
+        below, above = [(side.replace([np.inf, -np.inf], np.nan)).clip(lower=0)  # an unbounded side: no bar
+                        for side in (finite.ours - finite.ci_low, finite.ci_high - finite.ours)]
+        ax.errorbar(finite.multiplier, finite.ours, yerr=[below, above], color="0.4", capsize=4, zorder=1)
         sns.scatterplot(data=finite, x="multiplier", y="ours", hue="verdict", palette=VERDICT_COLORS,
                         hue_order=list(VERDICT_COLORS), s=70, ax=ax, legend=False, zorder=2)
         op, value = parse_rule(part.rule.iloc[0])

@@ -113,3 +113,12 @@ def test_only_profiles_with_levers_run_notebook_22():
     assert not any(b.stem.startswith("22") for b in select(None, "paper-dry-run-cpu"))
     with pytest.raises(ValueError, match="profile 'smoke' does not configure"):
         select(["22"], "smoke")
+
+
+def test_the_trend_figure_draws_one_panel_per_claim_and_experiment_even_with_an_unbounded_interval():
+    from seenn_lib.plots import budget_trend
+    table = pd.concat([rows("<= 0.5", {1: (0.8, 0.7, float("inf")), 2: (0.6, 0.5, 0.7)}),
+                       rows("> 0", {1: (1.0, 0.5, 1.5), 2: (float("nan"),) * 3}).assign(claim_id="SEENN-05")])
+    fig = budget_trend(table.assign(setting="x"), title="t")
+    assert [ax.get_title() for ax in fig.axes] == ["SEENN-04\nresnet19", "SEENN-05\nresnet19"]
+    assert fig.axes[0].get_lines()[-1].get_ydata()[0] == 0.5  # the rule's line

@@ -177,8 +177,9 @@ def reproduce(profile: str = "smoke", only: list[str] | None = None, device: str
                        BUILD if len(seeds) == 1 else BUILD / f"seed-{seed}")
         runs.append(Run(seed, run, folder, pd.DataFrame(rows)))
     log = pd.concat([r.log.assign(seed=r.seed) for r in runs], ignore_index=True)
-    manifest = json.dumps({**facts, "jobs": jobs, "runs": [{"seed": r.seed, "run_id": r.run_id, "folder": str(
-        r.folder)} for r in runs], "notebooks": log.to_dict("records")}, indent=2) + "\n"
+    runs_facts = [{"seed": r.seed, "run_id": r.run_id, "folder": str(r.folder)} for r in runs]
+    manifest = json.dumps({**facts, "seeds": list(seeds), "jobs": jobs, "runs": runs_facts,
+                           "notebooks": log.to_dict("records")}, indent=2) + "\n"
     atomic_write(figures_dir() / "run_manifest.json", lambda tmp: Path(tmp).write_text(manifest))
     write_report(runs, facts)
     return log

@@ -42,7 +42,7 @@ def test_every_notebook_runs_and_writes_its_outputs(ci_run, session_cache):
     assert all(book in report for book in log.notebook)
     manifest = json.loads((figures / "run_manifest.json").read_text())
     assert [n["notebook"] for n in manifest["notebooks"]] == list(log.notebook)
-    assert manifest["jobs"] == default_jobs("cpu")
+    assert manifest["jobs"] == default_jobs("cpu") and manifest["seeds"] == [0]
     assert manifest["notebooks"][0]["artifacts"]  # notebook 01's kernel logged the cached logits it read
     assert manifest["date"] in report and manifest["versions"]["torch"] in report
 

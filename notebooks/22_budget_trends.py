@@ -39,11 +39,12 @@ profile = "ci"
 device = "cpu"
 difficulty_beta = 64.0  # notebook 09's β (SEENN-18)
 vulnerability_samples = 0  # test inputs of TEAS-01's noise sweep (0: notebook 11's for the profile)
+workers = 1  # settings retrained at once, each in its own process (on a CPU: each on cores / workers threads)
 
 # %%
 import pandas as pd
 
-from seenn_lib.analysis.budget import check_levers, lever_rows, stamped
+from seenn_lib.analysis.budget import check_levers, stamped, trend_table
 from seenn_lib.trends import TRENDS_TABLE, trend_notes
 from seenn_lib.config import notebook_parameters
 from seenn_lib.plots import budget_trend
@@ -63,9 +64,8 @@ for lever in levers:
 # the verdict the row would get (`setting` says what the multiplier means).
 
 # %%
-trends = pd.concat([lever_rows(profile, lever, m, device, difficulty_beta=difficulty_beta,
-                               vulnerability_samples=vulnerability_samples)
-                    for lever in levers for m in sorted(lever.multipliers)], ignore_index=True)
+trends = trend_table(profile, levers, device, workers, difficulty_beta=difficulty_beta,
+                     vulnerability_samples=vulnerability_samples)
 save_table(stamped(trends, profile), TRENDS_TABLE)
 trends.drop(columns=["note", "profile"])
 

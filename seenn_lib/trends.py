@@ -30,24 +30,33 @@ def _moved(rule: str, base: pd.Series, value: float) -> str:
 
 
 def read_trend(rows: pd.DataFrame, left_out: str = "") -> str:
-    """One claim on one experiment under one lever: whether the quantity at the multiplier farthest from 1× lies
-    beyond the 1× interval toward the rule ("moves toward the rule with budget (x at 1× → y at 2×)"), away from
-    it, or within it ("does not move"); and whether it meets the rule there. `left_out`: why no larger
-    multiplier ran."""
+    """One claim on one experiment under one lever: whether the quantity moves beyond the 1× interval toward the
+    rule ("moves toward the rule with budget (x at 1× → y at 2×)"), away from it, or stays within it ("does not
+    move"), and whether it meets the rule at the larger budget. The other end is the largest multiplier above 1×;
+    a budget lever run only below 1× is read from there up to 1× (a λ lever: the multiplier farthest from 1×).
+    `left_out`: why no larger multiplier ran."""
     lever = rows.lever.iloc[0]
     base = rows[rows.multiplier == 1].iloc[0]
     others = rows[rows.multiplier != 1]
     if not len(others):
         return f"{LABELS[lever]}: not run beyond 1× here" + (f" ({left_out})" if left_out else "")
-    far = others.loc[others.multiplier.map(lambda m: abs(math.log(m))).idxmax()]
-    at = f"{_num(base.ours)} at 1× → {_num(far.ours)} at {far.multiplier:g}×"
+    far = others.loc[others.multiplier.idxmax() if lever in BUDGET and others.multiplier.max() > 1
+                     else others.multiplier.map(lambda m: abs(math.log(m))).idxmax()]
+    from_below = lever in BUDGET and far.multiplier < 1
+    start, end = (far, base) if from_below else (base, far)
+    at = f"{_num(start.ours)} at {start.multiplier:g}× → {_num(end.ours)} at {end.multiplier:g}×"
     if not (np.isfinite(base.ours) and np.isfinite(far.ours)):
         return f"{LABELS[lever]}: undefined at one end ({at})"
     if NOT_TESTABLE in (base.verdict, far.verdict):
         return f"{LABELS[lever]}: not testable at one end ({at})"
-    word = _moved(base.rule, base, far.ours) + (" with budget" if lever in BUDGET else "")
-    meets = f"; meets the rule at {far.multiplier:g}×" if far.verdict == REPRODUCED else ""
-    return f"{LABELS[lever]}: {word} ({at}){meets}"
+    word = _moved(base.rule, base, far.ours)
+    if from_below:  # far lies on the side the quantity comes from as the budget grows to 1×
+        word = {"moves toward the rule": "moves away from the rule",
+                "moves away from the rule": "moves toward the rule"}.get(word, word)
+    word += " with budget" if lever in BUDGET else ""
+    meets = f"; meets the rule at {end.multiplier:g}×" if end.verdict == REPRODUCED else ""
+    left = f" ({left_out})" if left_out and from_below else ""
+    return f"{LABELS[lever]}: {word} ({at}){meets}{left}"
 
 
 def _num(value: float) -> str:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from seenn_lib import config
-from seenn_lib.analysis.budget import check_levers, retrained
+from seenn_lib.analysis.budget import check_levers, retrained, trend_table
 from seenn_lib.config import BudgetLever, TrainConfig, get_profile
 from seenn_lib.notebooks import select
 from seenn_lib.trends import read_trend, trend_notes, with_trends
@@ -43,6 +43,17 @@ def test_a_trend_says_where_it_meets_the_rule_and_what_was_left_out():
     assert "not testable at one end" in read_trend(unlearned)
     lam = rows("<= 0.5", {1: (0.8, 0.7, 0.9), 0.5: (0.6, 0.5, 0.7)}, lever="qcfs_threshold")
     assert read_trend(lam) == "the QCFS ANN's initial λ: moves toward the rule (0.8 at 1× → 0.6 at 0.5×)"
+
+
+def test_a_budget_run_only_below_1x_is_read_upward_to_1x_and_a_larger_budget_wins():
+    # 1x: 0.8 in [0.75, 0.85]; at half the epochs 0.95, farther from "<= 0.5": the budget moves it toward the rule
+    below = rows("<= 0.5", {0.5: (0.95, 0.9, 1.0), 1: (0.8, 0.75, 0.85)})
+    assert read_trend(below, "2x adds an hour") == ("training epochs: moves toward the rule with budget "
+                                                    "(0.95 at 0.5× → 0.8 at 1×) (2x adds an hour)")
+    worse = rows("<= 0.5", {0.5: (0.6, 0.5, 0.7), 1: (0.8, 0.75, 0.85)})
+    assert "moves away from the rule with budget (0.6 at 0.5× → 0.8 at 1×)" in read_trend(worse)
+    both = rows("<= 0.5", {0.5: (0.95, 0.9, 1.0), 1: (0.8, 0.75, 0.85), 2: (0.8, 0.7, 0.9)})
+    assert read_trend(both) == "training epochs: does not move with budget (0.8 at 1× → 0.8 at 2×)"
 
 
 def test_the_ledger_note_gets_this_runs_trend_for_the_same_claim_and_experiment(tmp_path):
@@ -105,6 +116,11 @@ def test_a_lever_with_bad_settings_says_what_is_wrong(changes, message):
 def test_a_lever_naming_an_experiment_the_profile_lacks_is_refused():
     with pytest.raises(ValueError, match="budget levers name experiments the profile lacks"):
         replace(get_profile("ci"), budget_levers=(BudgetLever("epochs", ("SEENN-04",), ("nope",)),))
+
+
+def test_worker_count_below_one_is_refused_before_anything_runs():
+    with pytest.raises(ValueError, match="workers .* must be >= 1"):
+        trend_table("ci", get_profile("ci").budget_levers, workers=0)
 
 
 def test_only_profiles_with_levers_run_notebook_22():

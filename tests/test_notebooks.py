@@ -7,6 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from seenn_lib.analysis.budget import trend_table
 from seenn_lib.artifacts import REPO_ROOT
 from seenn_lib.claims import VERDICTS, load_claims
 from seenn_lib.results import ledger
@@ -78,6 +79,14 @@ def test_budget_trends_at_1x_repeat_the_ledger_and_reach_its_notes(ci_run, sessi
     report = (figures / "REPORT.md").read_text()
     assert "budget trend: training epochs:" in report
     assert list(figures.glob("22_budget_trend_*.png"))
+
+
+@pytest.mark.slow
+def test_budget_settings_in_worker_processes_give_the_in_process_table_in_lever_order(ci_run, session_cache):
+    levers = get_profile("ci").budget_levers[:1]  # SEENN-04 on the ci ResNet at 1x and 2x: cached by notebook 22
+    alone = trend_table("ci", levers, workers=1)
+    assert list(alone.multiplier) == [1.0, 2.0] and set(alone.claim_id) == {"SEENN-04"}
+    pd.testing.assert_frame_equal(trend_table("ci", levers, workers=2), alone)
 
 
 def test_needs_name_earlier_notebooks_so_number_order_is_a_valid_sequence():

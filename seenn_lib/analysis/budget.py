@@ -4,9 +4,13 @@ notebook (seenn_lib.trends reads what they say). The trend is evidence about a v
 ledger keeps the profile's own (1x) rows."""
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
 import pandas as pd
+import torch
+from tqdm.auto import tqdm
 
 from .. import provenance
 from ..claims import judge, load_claims
@@ -149,6 +153,29 @@ def lever_rows(profile: str, lever: BudgetLever, multiplier: float, device="cpu"
         rows, setting = _teas_rows(profile, lever, multiplier, device)
     return pd.concat(rows, ignore_index=True).assign(lever=lever.lever, multiplier=float(multiplier),
                                                      setting=setting).join(_rules(), on="claim_id")[COLUMNS]
+
+
+def trend_table(profile: str, levers: tuple[BudgetLever, ...], device="cpu", workers: int = 1, **kw
+                ) -> pd.DataFrame:
+    """lever_rows (keywords `kw`) for every lever and multiplier, in that order. `workers` > 1: that many
+    processes at once, each taking the next setting, retrainings first in the levers' order (a profile lists
+    its longest first) and the 1x settings, which read cached models, last."""
+    if workers < 1:
+        raise ValueError(f"workers (settings retrained at once) must be >= 1, got {workers}")
+    tasks = [(lever, m) for lever in levers for m in sorted(lever.multipliers)]
+    if workers == 1:
+        parts = [lever_rows(profile, lever, m, device, **kw) for lever, m in tqdm(tasks, desc="budget settings")]
+    else:
+        parts = [None] * len(tasks)
+        order = sorted(range(len(tasks)), key=lambda i: tasks[i][1] == 1)
+        # spawn: a forked child of a process that has run OpenMP threads can hang in them
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=torch.set_num_threads,
+                                 initargs=(max(1, torch.get_num_threads() // workers),)) as pool:
+            running = {pool.submit(lever_rows, profile, *tasks[i], device, **kw): i for i in order}
+            for done in tqdm(as_completed(running), total=len(tasks), desc=f"budget settings, {workers} at once"):
+                parts[running[done]] = done.result()
+    return pd.concat(parts, ignore_index=True)
 
 
 def stamped(table: pd.DataFrame, profile: str) -> pd.DataFrame:

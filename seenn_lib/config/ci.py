@@ -29,7 +29,8 @@ PROFILE = Profile(
     # the benchmark notebook times fewer images, one α and one round; notebook 21 trains and measures less
     notebook_parameters={"06_throughput_energy": {"images": 256, "alphas": [0.9], "rounds": 1},
                          "21_bring_your_own_snn": {"train_samples": 1000, "train_steps": 30, "test_samples": 300,
-                                                   "bench_images": 128, "rounds": 1, "eval_samples": 100}},
+                                                   "bench_images": 128, "rounds": 1, "eval_samples": 100},
+                         "22_budget_trends": {"workers": 2}},  # the worker processes' path
     start_first=("01", "11", "12", "08"),  # smoke's chains
     # notebook 22's code path at test size: every lever at 1x and one more setting
     budget_levers=(BudgetLever("epochs", ("SEENN-04",), ("direct",), (1, 2)),

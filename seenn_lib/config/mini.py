@@ -48,23 +48,25 @@ PROFILE = Profile(
             "dvs": {"VGGSNN": "vggsnn"}, "seenn2": {"SEENN-II": "seenn2"}},
     # 13 spiking layers x 2 noise magnitudes, each on 500 test images at T = 16
     notebook_parameters={"06_throughput_energy": {"images": 1000, "rounds": 2},
-                         "11_teas_vulnerable_layers": {"eval_samples": 500}},
+                         "11_teas_vulnerable_layers": {"eval_samples": 500}, "22_budget_trends": {"workers": 2}},
     # the long chains start first: the ResNet-19 (01) -> SEENN-II (08); the QCFS ResNet-20 (03), whose SNN
     # TEAS runs, -> 11 -> 12; then the budget trends (22, ~an hour) as soon as what it needs is done
     start_first=("01", "03", "11", "12", "08", "22"),
     # notebook 22: the cheapest lever of each claim the mini ledger missed when the levers were set (2026-12-03:
     # SEENN-04, -06, -09, -10, -11, -18, -20, TEAS-01, -03, -06), sized to the notebook's share of 150 minutes
-    # (one-thread costs from docs/measurements.md#mini); the papers' own settings stay at 1x
+    # (one-thread costs from docs/measurements.md#mini); the papers' own settings stay at 1x. Where 2x does not fit,
+    # 0.5x reads the direction from below. Longest retraining first: notebook 22 runs two settings at once.
     budget_levers=(
-        BudgetLever("epochs", ("SEENN-09", "SEENN-10", "TEAS-01"), ("qcfs_resnet20",), (1, 2),
-                    left_out="4x (20 epochs) adds ~30 minutes of training"),
-        BudgetLever("qcfs_threshold", ("SEENN-09", "SEENN-10"), ("qcfs_resnet20",), (1, 0.5)),
-        BudgetLever("finetune_epochs", ("SEENN-06", "SEENN-18", "SEENN-20"), multipliers=(1, 2),
-                    left_out="4x adds ~20 minutes (4 β x 3 more epochs)"),
+        BudgetLever("teas_epochs", ("TEAS-03", "TEAS-06"), multipliers=(0.5, 1),
+                    left_out="2x (4 adjustment + 2 fine-tuning epochs, with and without the regulariser) adds "
+                             "~65 minutes"),
         BudgetLever("epochs", ("SEENN-11",), ("resnet34", "sew_resnet34"), (1, 2),
                     left_out="4x (32 epochs) adds ~30 minutes per network"),
-        BudgetLever("epochs", ("SEENN-04",), ("resnet19",), (1,),
+        BudgetLever("epochs", ("SEENN-09", "SEENN-10", "TEAS-01"), ("qcfs_resnet20",), (1, 2),
+                    left_out="4x (20 epochs) adds ~30 minutes of training"),
+        BudgetLever("epochs", ("SEENN-04",), ("resnet19",), (0.5, 1),
                     left_out="2x (12 epochs) adds ~50 minutes of training"),
-        BudgetLever("teas_epochs", ("TEAS-03", "TEAS-06"), multipliers=(1,),
-                    left_out="2x (6 epochs, with and without the regulariser) adds ~60 minutes")),
+        BudgetLever("finetune_epochs", ("SEENN-06", "SEENN-18", "SEENN-20"), multipliers=(1, 2),
+                    left_out="4x adds ~20 minutes (4 β x 3 more epochs)"),
+        BudgetLever("qcfs_threshold", ("SEENN-09", "SEENN-10"), ("qcfs_resnet20",), (1, 0.5))),
 )

@@ -21,7 +21,8 @@
 #
 # Here: for each lever of the profile (`Profile.budget_levers`), the claims it bears on are judged again, by the
 # same evidence functions and intervals as in their own notebooks, at 1x (the profile's own setting: its cached
-# model) and at the lever's other multipliers, every other setting fixed:
+# model) and at the lever's other multipliers, every other setting fixed (`workers` settings at once, each in its
+# own process):
 #
 # - `epochs`: a training run's epochs (SEENN-04, SEENN-11; for the QCFS ANN also SEENN-09/10, and TEAS-01 on the
 #   SNN converted from it);
@@ -82,9 +83,10 @@ for name, part in trends.groupby("lever", sort=False):
 # %% [markdown]
 # ## What each trend says
 #
-# Moving toward the rule means the quantity at the multiplier farthest from 1x lies beyond the 1x interval on
-# the rule's side; "does not move" means it stays within the 1x interval. These readings are appended to the
-# claims' notes in the report.
+# Moving toward the rule means the quantity at the largest multiplier lies beyond the 1x interval on the rule's
+# side; "does not move" means it stays within the 1x interval. A lever run only below 1x (where 2x does not fit
+# the profile's time) is read upward: from 0.5x to 1x. These readings are appended to the claims' notes in the
+# report.
 
 # %%
 readings = trend_notes(trends, levers)

@@ -359,6 +359,9 @@ def budget_trend(rows: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.set_xticks(part.multiplier.unique(), [f"{m:g}x" for m in part.multiplier.unique()])
         ax.set(xlabel="multiplier (1x: the profile's setting)", ylabel="", title=f"{claim}\n{experiment}")
         ax.legend(loc="best", fontsize="small")
+    verdicts = [v for v in VERDICT_COLORS if v in set(rows.verdict)]
+    fig.legend(handles=[plt.matplotlib.lines.Line2D([], [], ls="", marker="o", color=VERDICT_COLORS[v], label=v)
+                        for v in verdicts], loc="lower center", ncol=len(verdicts), fontsize="small", frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))  # room for the verdict legend
     return fig

@@ -138,3 +138,4 @@ def test_the_trend_figure_draws_one_panel_per_claim_and_experiment_even_with_an_
     fig = budget_trend(table.assign(setting="x"), title="t")
     assert [ax.get_title() for ax in fig.axes] == ["SEENN-04\nresnet19", "SEENN-05\nresnet19"]
     assert fig.axes[0].get_lines()[-1].get_ydata()[0] == 0.5  # the rule's line
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["not reproduced"]  # the points' colour, named

@@ -50,7 +50,8 @@ PROFILE = Profile(
     notebook_parameters={"06_throughput_energy": {"images": 1000, "rounds": 2},
                          "11_teas_vulnerable_layers": {"eval_samples": 500}, "22_budget_trends": {"workers": 2}},
     # the long chains start first: the ResNet-19 (01) -> SEENN-II (08); the QCFS ResNet-20 (03), whose SNN
-    # TEAS runs, -> 11 -> 12; then the budget trends (22, ~an hour) as soon as what it needs is done
+    # TEAS runs, -> 11 -> 12; then the budget trends (22, ~55 minutes, two settings at once) as soon as what it
+    # needs is done
     start_first=("01", "03", "11", "12", "08", "22"),
     # notebook 22: the cheapest lever of each claim the mini ledger missed when the levers were set (2026-12-03:
     # SEENN-04, -06, -09, -10, -11, -18, -20, TEAS-01, -03, -06), sized to the notebook's share of 150 minutes
